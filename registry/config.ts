@@ -1,0 +1,144 @@
+/**
+ * Configuration of the registry process from environment variables and
+ * command-line flags (flags win).
+ *
+ * | env | flag | default |
+ * |---|---|---|
+ * | `HOST` | `--host` | `127.0.0.1` |
+ * | `PORT` | `--port` | `8000` (0 = a free port) |
+ * | `DATABASE_URL` | `--db` | `mcp_mesh_registry.db` |
+ * | `HEALTH_CHECK_INTERVAL` | | `10` (seconds) |
+ * | `DEFAULT_TIMEOUT_THRESHOLD` | | `20` (seconds) |
+ * | `DEFAULT_EVICTION_THRESHOLD` | | `60` (seconds) |
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_DATABASE_URL } from "./mod.ts";
+
+/** Invalid configuration; the message is one line naming the setting. */
+export class ConfigError extends Error {
+  /** @param message What is wrong, naming the variable or flag. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Settings of the registry process. */
+export interface RegistryConfig {
+  /** Interface to bind. */
+  hostname: string;
+  /** Port to bind (0 = a free port). */
+  port: number;
+  /** SQLite file path or `":memory:"`. */
+  databaseUrl: string;
+  /** Health check period in ms. */
+  healthCheckIntervalMs: number;
+  /** Silence in ms before an agent is unhealthy. */
+  timeoutThresholdMs: number;
+  /** Silence in ms before an agent is removed. */
+  evictionThresholdMs: number;
+}
+
+/** Reads an environment variable. */
+export type EnvLookup = (name: string) => string | undefined;
+
+/**
+ * Builds the configuration from flags (`--host`, `--port`, `--db`) and
+ * environment variables.
+ *
+ * @throws {ConfigError} on an unknown flag or an invalid value.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const config = parseConfig(["--port", "0"], (name) => ({ HOST: "0.0.0.0" })[name]);
+ * config.hostname; // "0.0.0.0"
+ * config.port; // 0
+ * ```
+ */
+export function parseConfig(args: string[], env: EnvLookup): RegistryConfig {
+  let flags: { host?: string; port?: string; db?: string };
+  try {
+    flags = parseArgs({
+      args,
+      options: { host: { type: "string" }, port: { type: "string" }, db: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message.split("\n")[0]);
+  }
+  const hostname = flags.host ?? env("HOST") ?? "127.0.0.1";
+  if (hostname === "") throw new ConfigError("HOST/--host must not be empty");
+  return {
+    hostname,
+    port: parsePort(flags.port ?? env("PORT"), flags.port !== undefined ? "--port" : "PORT"),
+    databaseUrl: parseDatabaseUrl(
+      flags.db ?? env("DATABASE_URL") ?? DEFAULT_DATABASE_URL,
+      flags.db !== undefined ? "--db" : "DATABASE_URL",
+    ),
+    healthCheckIntervalMs: seconds(env, "HEALTH_CHECK_INTERVAL", 10),
+    timeoutThresholdMs: seconds(env, "DEFAULT_TIMEOUT_THRESHOLD", 20),
+    evictionThresholdMs: seconds(env, "DEFAULT_EVICTION_THRESHOLD", 60),
+  };
+}
+
+function parsePort(text: string | undefined, name: string): number {
+  if (text === undefined) return 8000;
+  const port = Number(text);
+  if (text.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${name} must be an integer 0..65535, got "${text}"`);
+  }
+  return port;
+}
+
+function seconds(env: EnvLookup, name: string, fallback: number): number {
+  const text = env(name);
+  if (text === undefined) return fallback * 1000;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive number of seconds, got "${text}"`);
+  }
+  return Math.round(value * 1000);
+}
+
+/**
+ * Turns a database URL into a SQLite path. Accepts a plain path,
+ * `:memory:`, `sqlite:///abs/path`, `sqlite://rel/path` and `file:` URLs.
+ *
+ * @throws {ConfigError} for PostgreSQL (not supported yet) and other schemes.
+ *
+ * @example
+ * ```ts
+ * import { parseDatabaseUrl } from "./config.ts";
+ * parseDatabaseUrl("sqlite:///var/lib/mesh.db"); // "/var/lib/mesh.db"
+ * parseDatabaseUrl("mesh.db"); // "mesh.db"
+ * ```
+ */
+export function parseDatabaseUrl(url: string, name = "DATABASE_URL"): string {
+  if (url === "") throw new ConfigError(`${name} must not be empty`);
+  if (/^postgres(ql)?:/i.test(url)) {
+    throw new ConfigError(`${name}: PostgreSQL is not supported yet; use a SQLite file path`);
+  }
+  if (url.startsWith("sqlite://")) {
+    const path = url.slice("sqlite://".length);
+    if (path === "" || path === "/") throw new ConfigError(`${name}: missing path in "${url}"`);
+    return path;
+  }
+  if (url.startsWith("file://")) {
+    try {
+      return fileURLToPath(url);
+    } catch (error) {
+      throw new ConfigError(`${name}: ${(error as Error).message}`);
+    }
+  }
+  if (url.startsWith("file:")) return url.slice("file:".length);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new ConfigError(`${name}: unsupported database URL "${url}"; use a SQLite file path`);
+  }
+  return url;
+}

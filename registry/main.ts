@@ -1,0 +1,64 @@
+/**
+ * The registry process (`deno task registry`). Configured by `HOST`,
+ * `PORT`, `DATABASE_URL`, `HEALTH_CHECK_INTERVAL`,
+ * `DEFAULT_TIMEOUT_THRESHOLD`, `DEFAULT_EVICTION_THRESHOLD` and the flags
+ * `--host`, `--port`, `--db`. Prints one line with its URL and database,
+ * shuts down cleanly on SIGINT/SIGTERM, exits 2 on invalid configuration.
+ *
+ * @example
+ * ```sh
+ * PORT=0 deno run --allow-net --allow-env --allow-read --allow-write registry/main.ts --db /tmp/mesh.db
+ * ```
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { ConfigError, parseConfig, type RegistryConfig } from "./config.ts";
+import { serveRegistry } from "./mod.ts";
+
+/** Exit status on invalid configuration. */
+export const EXIT_CONFIG = 2;
+
+/** Exit status when the registry cannot start (port in use, unusable database). */
+export const EXIT_START = 1;
+
+/**
+ * Runs the registry until SIGINT or SIGTERM; resolves to the exit status.
+ *
+ * @param args Command-line flags.
+ * @param env Environment lookup.
+ */
+export async function main(
+  args: string[],
+  env: (name: string) => string | undefined,
+): Promise<number> {
+  let config: RegistryConfig;
+  try {
+    config = parseConfig(args, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`registry: invalid configuration: ${error.message}`);
+    return EXIT_CONFIG;
+  }
+  let registry;
+  try {
+    registry = serveRegistry(config);
+  } catch (error) {
+    console.error(`registry: cannot start: ${(error as Error).message}`);
+    return EXIT_START;
+  }
+  const database = config.databaseUrl === ":memory:" ? ":memory:" : resolve(config.databaseUrl);
+  console.log(`mcp-mesh registry listening on ${registry.url} (database: ${database})`);
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  await stopped;
+  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  await registry.close();
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args, (name) => Deno.env.get(name)));
+}

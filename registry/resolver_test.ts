@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import type { MeshDependencyEntry } from "@mesh/sdk/protocol";
+import {
+  compareProviders,
+  createAvailabilityCheck,
+  parseVersion,
+  pickProvider,
+  type Provider,
+  type ProviderIndex,
+  resolveEntry,
+  tagScore,
+  versionSatisfies,
+} from "./resolver.ts";
+
+function provider(
+  agentId: string,
+  capability: string,
+  options: Partial<Omit<Provider, "agentId" | "capability" | "semver">> = {},
+): Provider {
+  const version = options.version ?? "1.0.0";
+  return {
+    agentId,
+    capability,
+    functionName: options.functionName ?? `${capability}_fn`,
+    version,
+    semver: parseVersion(version),
+    tags: options.tags ?? [],
+    namespace: options.namespace ?? "default",
+    endpoint: `http://127.0.0.1:1/${agentId}`,
+    healthy: options.healthy ?? true,
+    requiredDependencies: options.requiredDependencies ?? [],
+    ...(options.kwargs ? { kwargs: options.kwargs } : {}),
+  };
+}
+
+function indexOf(...providers: Provider[]): ProviderIndex {
+  return {
+    providersOf: (capability) =>
+      providers.filter((p) => p.capability === capability).sort(compareProviders),
+  };
+}
+
+function resolve(entry: MeshDependencyEntry, ...providers: Provider[]): string | undefined {
+  const index = indexOf(...providers);
+  const found = resolveEntry(entry, index, createAvailabilityCheck(index)).provider;
+  return found === undefined ? undefined : `${found.agentId}/${found.functionName}`;
+}
+
+Deno.test("tagScore: required, preferred, excluded and OR groups", () => {
+  assert.equal(tagScore(["a", "b"], undefined), 0);
+  assert.equal(tagScore(["a", "b"], []), 0);
+  assert.equal(tagScore(["a", "b"], ["a"]), 0);
+  assert.equal(tagScore(["b"], ["a"]), -1);
+  assert.equal(tagScore(["a", "fast"], ["a", "+fast", "+eu"]), 1);
+  assert.equal(tagScore(["a"], ["+fast"]), 0, "a preferred tag is optional");
+  assert.equal(tagScore(["a", "beta"], ["-beta"]), -1);
+  assert.equal(tagScore(["a"], ["-beta"]), 0);
+  assert.equal(tagScore(["ts"], ["addition", ["py", "ts"]]), -1);
+  assert.equal(tagScore(["addition", "ts"], ["addition", ["py", "ts"]]), 0);
+  assert.equal(tagScore(["addition"], ["addition", ["py", "ts"]]), -1);
+});
+
+Deno.test("versionSatisfies: semver operators, ranges, any, and exact fallback", () => {
+  const check = (version: string, constraint: string | undefined) =>
+    versionSatisfies(version, parseVersion(version), constraint);
+  assert.equal(check("1.0.0", undefined), true);
+  assert.equal(check("1.0.0", ""), true);
+  assert.equal(check("0.1.0", "*"), true);
+  assert.equal(check("1.0.0", "=1.0.0"), true);
+  assert.equal(check("1.0.1", "=1.0.0"), false);
+  assert.equal(check("1.0.0", "1.0.0"), true);
+  assert.equal(check("1.2.0", ">=1.2"), true);
+  assert.equal(check("1.1.9", ">=1.2"), false);
+  assert.equal(check("2.9.0", "^2"), true);
+  assert.equal(check("3.0.0", "^2"), false);
+  assert.equal(check("1.4.7", "~1.4"), true);
+  assert.equal(check("1.5.0", "~1.4"), false);
+  assert.equal(check("1.5.0", ">=1.0.0 <2.0.0"), true);
+  assert.equal(check("2.0.0", ">=1.0.0 <2.0.0"), false);
+  assert.equal(check("1.2", "^1.1"), true, "a loose provider version is coerced");
+  assert.equal(check("latest", "latest"), true, "unparsable: exact string equality");
+  assert.equal(check("latest", ">=1"), false);
+  assert.equal(check("1.0.0", "not a range!"), false);
+  assert.equal(check("not a range!", "not a range!"), true);
+});
+
+Deno.test("resolveEntry: exact capability and namespace", () => {
+  assert.equal(resolve({ capability: "time" }, provider("a", "time")), "a/time_fn");
+  assert.equal(resolve({ capability: "tim" }, provider("a", "time")), undefined);
+  assert.equal(
+    resolve({ capability: "time" }, provider("a", "time", { namespace: "prod" })),
+    undefined,
+  );
+  assert.equal(
+    resolve(
+      { capability: "time", namespace: "prod" },
+      provider("a", "time", { namespace: "prod" }),
+    ),
+    "a/time_fn",
+  );
+});
+
+Deno.test("resolveEntry: tags filter and preferred tags win", () => {
+  const plain = provider("a", "geo", { tags: ["eu"] });
+  const fast = provider("b", "geo", { tags: ["eu", "fast"] });
+  const beta = provider("c", "geo", { tags: ["eu", "fast", "beta"] });
+  assert.equal(resolve({ capability: "geo", tags: ["eu", "+fast"] }, plain, fast), "b/geo_fn");
+  assert.equal(resolve({ capability: "geo", tags: ["eu", "-fast"] }, fast, plain), "a/geo_fn");
+  assert.equal(resolve({ capability: "geo", tags: ["+fast", "-beta"] }, beta, plain), "a/geo_fn");
+  assert.equal(resolve({ capability: "geo", tags: ["us"] }, plain, fast), undefined);
+  assert.equal(resolve({ capability: "geo", tags: [["us", "fast"]] }, plain, fast), "b/geo_fn");
+});
+
+Deno.test("resolveEntry: version constraints and highest version wins", () => {
+  const v1 = provider("a", "db", { version: "1.4.0" });
+  const v2 = provider("b", "db", { version: "2.1.0" });
+  const v3 = provider("c", "db", { version: "3.0.0-beta.1" });
+  assert.equal(resolve({ capability: "db" }, v1, v2), "b/db_fn");
+  assert.equal(resolve({ capability: "db", version: "^1" }, v2, v1), "a/db_fn");
+  assert.equal(resolve({ capability: "db", version: ">=2" }, v1, v2, v3), "b/db_fn");
+  assert.equal(resolve({ capability: "db", version: ">=4" }, v1, v2), undefined);
+});
+
+Deno.test("resolveEntry: ties break on agent id, then function name", () => {
+  const b = provider("b", "x");
+  const a2 = provider("a", "x", { functionName: "z" });
+  const a1 = provider("a", "x", { functionName: "m" });
+  assert.equal(resolve({ capability: "x" }, b, a2, a1), "a/m");
+  assert.equal(resolve({ capability: "x" }, a1, a2, b), "a/m");
+});
+
+Deno.test("resolveEntry: only healthy providers", () => {
+  const down = provider("a", "x", { healthy: false });
+  assert.equal(resolve({ capability: "x" }, down), undefined);
+  assert.equal(resolve({ capability: "x" }, down, provider("b", "x")), "b/x_fn");
+});
+
+Deno.test("resolveEntry: a fallback chain takes the first spec that resolves", () => {
+  const chain: MeshDependencyEntry = [{ capability: "fast_geo" }, { capability: "geo" }];
+  assert.equal(resolve(chain, provider("a", "geo"), provider("b", "fast_geo")), "b/fast_geo_fn");
+  assert.equal(resolve(chain, provider("a", "geo")), "a/geo_fn");
+  const index = indexOf();
+  const none = resolveEntry(chain, index, createAvailabilityCheck(index));
+  assert.equal(none.provider, undefined);
+  assert.equal(none.spec.capability, "fast_geo", "unresolved reports the first capability");
+});
+
+Deno.test("availability: an unresolved required dependency hides the capability, transitively", () => {
+  const weather = provider("w", "weather", {
+    requiredDependencies: [{ capability: "geo", required: true }],
+  });
+  const report = provider("r", "report", {
+    requiredDependencies: [{ capability: "weather", required: true }],
+  });
+  assert.equal(resolve({ capability: "report" }, report, weather), undefined);
+  assert.equal(resolve({ capability: "weather" }, report, weather), undefined);
+  const index = indexOf(report, weather);
+  assert.deepEqual(createAvailabilityCheck(index)(weather), {
+    available: false,
+    reason: "required dep 'geo' unresolved",
+  });
+  assert.equal(
+    resolve({ capability: "report" }, report, weather, provider("g", "geo")),
+    "r/report_fn",
+  );
+  assert.equal(
+    resolve({ capability: "report" }, report, weather, provider("g", "geo", { healthy: false })),
+    undefined,
+  );
+});
+
+Deno.test("availability: a cycle of required dependencies terminates as unavailable", () => {
+  const a = provider("a", "ca", { requiredDependencies: [{ capability: "cb", required: true }] });
+  const b = provider("b", "cb", { requiredDependencies: [{ capability: "ca", required: true }] });
+  const self = provider("s", "cs", {
+    requiredDependencies: [{ capability: "cs", required: true }],
+  });
+  assert.equal(resolve({ capability: "ca" }, a, b), undefined);
+  assert.equal(resolve({ capability: "cb" }, a, b), undefined);
+  assert.equal(resolve({ capability: "cs" }, self), undefined);
+});
+
+Deno.test("pickProvider: a self-dependency resolves (optional edge)", () => {
+  const time = provider("svc", "time_service", { functionName: "get_current_time" });
+  const index = indexOf(time);
+  const found = pickProvider({ capability: "time_service" }, index, createAvailabilityCheck(index));
+  assert.equal(found, time);
+});

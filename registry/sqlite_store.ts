@@ -1,0 +1,383 @@
+/**
+ * {@linkcode RegistryStore} on embedded SQLite (`node:sqlite`).
+ *
+ * WAL mode with `synchronous=NORMAL` (a commit survives a process crash; the
+ * last commits may be lost on power loss), a versioned schema migrated on
+ * open, every {@linkcode StoreChanges} applied in one transaction, prepared
+ * statements reused.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type {
+  AgentStatus,
+  MeshAgentType,
+  RegistryEventInfo,
+  RegistryEventType,
+} from "@mesh/sdk/protocol";
+import type { EventQuery, RegistryStore, StoreChanges, StoredAgent, StoredTool } from "./store.ts";
+
+/** Schema migrations, applied in order; index + 1 is the schema version. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE agents (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     agent_type TEXT NOT NULL,
+     runtime TEXT,
+     description TEXT,
+     version TEXT NOT NULL,
+     http_host TEXT NOT NULL,
+     http_port INTEGER NOT NULL,
+     namespace TEXT NOT NULL,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL
+   );
+   CREATE TABLE tools (
+     agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+     position INTEGER NOT NULL,
+     function_name TEXT NOT NULL,
+     capability TEXT NOT NULL,
+     version TEXT NOT NULL,
+     tags TEXT NOT NULL,
+     dependencies TEXT NOT NULL,
+     description TEXT,
+     input_schema TEXT,
+     output_schema TEXT,
+     kwargs TEXT,
+     PRIMARY KEY (agent_id, position)
+   );
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_type TEXT NOT NULL,
+     agent_id TEXT NOT NULL,
+     agent_name TEXT,
+     timestamp INTEGER NOT NULL,
+     data TEXT
+   );
+   CREATE INDEX events_agent ON events (agent_id, id);
+   CREATE INDEX events_type ON events (event_type, id);`,
+];
+
+/** Current schema version of {@linkcode SqliteStore}. */
+export const SCHEMA_VERSION: number = MIGRATIONS.length;
+
+interface AgentRow {
+  id: string;
+  name: string;
+  agent_type: string;
+  runtime: string | null;
+  description: string | null;
+  version: string;
+  http_host: string;
+  http_port: number;
+  namespace: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  last_seen: number;
+}
+
+interface ToolRow {
+  agent_id: string;
+  function_name: string;
+  capability: string;
+  version: string;
+  tags: string;
+  dependencies: string;
+  description: string | null;
+  input_schema: string | null;
+  output_schema: string | null;
+  kwargs: string | null;
+}
+
+interface EventRow {
+  event_type: string;
+  agent_id: string;
+  agent_name: string | null;
+  timestamp: number;
+  data: string | null;
+}
+
+/**
+ * Opens (creating and migrating as needed) a SQLite registry store.
+ *
+ * @example
+ * ```ts
+ * import { SqliteStore } from "./sqlite_store.ts";
+ * const store = new SqliteStore(":memory:");
+ * console.log(await store.loadAgents()); // []
+ * await store.close();
+ * ```
+ */
+export class SqliteStore implements RegistryStore {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  /**
+   * Opens the database and migrates its schema.
+   *
+   * @param path SQLite file path, or `":memory:"`.
+   */
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    try {
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.exec("PRAGMA foreign_keys = ON");
+      this.#db.exec("PRAGMA busy_timeout = 5000");
+      this.#db.exec("PRAGMA cache_size = -32000");
+      this.#db.exec("PRAGMA temp_store = MEMORY");
+      this.#migrate();
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  #migrate(): void {
+    this.#db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    const row = this.#db.prepare("SELECT MAX(version) AS version FROM schema_version").get() as {
+      version: number | null;
+    };
+    const current = row.version ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `database schema version ${current} is newer than this registry supports (${SCHEMA_VERSION})`,
+      );
+    }
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      this.#transaction(() => {
+        this.#db.exec(MIGRATIONS[version - 1]);
+        this.#db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version);
+      });
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #transaction(work: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      work();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** Every stored agent with its tools. */
+  loadAgents(): Promise<StoredAgent[]> {
+    return settle(() => this.#loadAgents());
+  }
+
+  #loadAgents(): StoredAgent[] {
+    const tools = new Map<string, StoredTool[]>();
+    const toolRows = this.#statement(
+      "SELECT * FROM tools ORDER BY agent_id, position",
+    ).all() as unknown as ToolRow[];
+    for (const row of toolRows) {
+      let list = tools.get(row.agent_id);
+      if (list === undefined) tools.set(row.agent_id, list = []);
+      list.push(toolFromRow(row));
+    }
+    const rows = this.#statement("SELECT * FROM agents ORDER BY id").all() as unknown as AgentRow[];
+    return rows.map((row) => agentFromRow(row, tools.get(row.id) ?? []));
+  }
+
+  /** Applies `changes` in one transaction. */
+  commit(changes: StoreChanges): Promise<void> {
+    return settle(() => this.#transaction(() => this.#apply(changes)));
+  }
+
+  #apply(changes: StoreChanges): void {
+    for (const { agent, replaceTools } of changes.writes ?? []) {
+      this.#writeAgent(agent, replaceTools);
+    }
+    if (changes.lastSeen !== undefined) {
+      const touch = this.#statement("UPDATE agents SET last_seen = ? WHERE id = ?");
+      for (const [id, time] of changes.lastSeen) touch.run(time, id);
+    }
+    if (changes.statuses !== undefined) {
+      const setStatus = this.#statement("UPDATE agents SET status = ? WHERE id = ?");
+      for (const [id, status] of changes.statuses) setStatus.run(status, id);
+    }
+    if (changes.deletes !== undefined) {
+      const deleteTools = this.#statement("DELETE FROM tools WHERE agent_id = ?");
+      const deleteAgent = this.#statement("DELETE FROM agents WHERE id = ?");
+      for (const id of changes.deletes) {
+        deleteTools.run(id);
+        deleteAgent.run(id);
+      }
+    }
+    if (changes.events !== undefined) {
+      const insert = this.#statement(
+        "INSERT INTO events (event_type, agent_id, agent_name, timestamp, data) VALUES (?, ?, ?, ?, ?)",
+      );
+      for (const event of changes.events) {
+        insert.run(
+          event.event_type,
+          event.agent_id,
+          event.agent_name ?? null,
+          event.timestamp,
+          event.data === undefined ? null : JSON.stringify(event.data),
+        );
+      }
+    }
+  }
+
+  #writeAgent(agent: StoredAgent, replaceTools: boolean): void {
+    this.#statement(
+      `INSERT INTO agents (id, name, agent_type, runtime, description, version, http_host,
+         http_port, namespace, status, created_at, updated_at, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, agent_type = excluded.agent_type,
+         runtime = excluded.runtime, description = excluded.description,
+         version = excluded.version, http_host = excluded.http_host,
+         http_port = excluded.http_port, namespace = excluded.namespace,
+         status = excluded.status, created_at = excluded.created_at,
+         updated_at = excluded.updated_at, last_seen = excluded.last_seen`,
+    ).run(
+      agent.id,
+      agent.name,
+      agent.agent_type,
+      agent.runtime ?? null,
+      agent.description ?? null,
+      agent.version,
+      agent.http_host,
+      agent.http_port,
+      agent.namespace,
+      agent.status,
+      agent.created_at,
+      agent.updated_at,
+      agent.last_seen,
+    );
+    if (!replaceTools) return;
+    this.#statement("DELETE FROM tools WHERE agent_id = ?").run(agent.id);
+    const insert = this.#statement(
+      `INSERT INTO tools (agent_id, position, function_name, capability, version, tags,
+         dependencies, description, input_schema, output_schema, kwargs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const [position, tool] of agent.tools.entries()) {
+      insert.run(
+        agent.id,
+        position,
+        tool.function_name,
+        tool.capability,
+        tool.version,
+        JSON.stringify(tool.tags),
+        JSON.stringify(tool.dependencies),
+        tool.description ?? null,
+        jsonOrNull(tool.inputSchema),
+        jsonOrNull(tool.outputSchema),
+        jsonOrNull(tool.kwargs),
+      );
+    }
+  }
+
+  /** Events matching `query`, newest first. */
+  listEvents(query: EventQuery): Promise<RegistryEventInfo[]> {
+    return settle(() => this.#listEvents(query));
+  }
+
+  #listEvents(query: EventQuery): RegistryEventInfo[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.type !== undefined) {
+      where.push("event_type = ?");
+      params.push(query.type);
+    }
+    if (query.agent_id !== undefined) {
+      where.push("agent_id = ?");
+      params.push(query.agent_id);
+    }
+    const sql = `SELECT event_type, agent_id, agent_name, timestamp, data FROM events
+      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const rows = this.#statement(sql).all(...params, query.limit) as unknown as EventRow[];
+    return rows.map(eventFromRow);
+  }
+
+  /** Deletes all but the newest `keep` events. */
+  pruneEvents(keep: number): Promise<void> {
+    return settle(() => {
+      this.#statement("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?").run(keep);
+    });
+  }
+
+  /** Closes the database. */
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.#db.isOpen) this.#db.close();
+    });
+  }
+}
+
+/** Runs synchronous work, turning its result or exception into a promise. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function agentFromRow(row: AgentRow, tools: StoredTool[]): StoredAgent {
+  const agent: StoredAgent = {
+    id: row.id,
+    name: row.name,
+    agent_type: row.agent_type as MeshAgentType,
+    version: row.version,
+    http_host: row.http_host,
+    http_port: row.http_port,
+    namespace: row.namespace,
+    tools,
+    status: row.status as AgentStatus,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    last_seen: row.last_seen,
+  };
+  if (row.runtime !== null) agent.runtime = row.runtime;
+  if (row.description !== null) agent.description = row.description;
+  return agent;
+}
+
+function toolFromRow(row: ToolRow): StoredTool {
+  const tool: StoredTool = {
+    function_name: row.function_name,
+    capability: row.capability,
+    version: row.version,
+    tags: JSON.parse(row.tags),
+    dependencies: JSON.parse(row.dependencies),
+  };
+  if (row.description !== null) tool.description = row.description;
+  if (row.input_schema !== null) tool.inputSchema = JSON.parse(row.input_schema);
+  if (row.output_schema !== null) tool.outputSchema = JSON.parse(row.output_schema);
+  if (row.kwargs !== null) tool.kwargs = JSON.parse(row.kwargs);
+  return tool;
+}
+
+function eventFromRow(row: EventRow): RegistryEventInfo {
+  const event: RegistryEventInfo = {
+    event_type: row.event_type as RegistryEventType,
+    agent_id: row.agent_id,
+    timestamp: new Date(row.timestamp).toISOString(),
+  };
+  if (row.agent_name !== null) event.agent_name = row.agent_name;
+  if (row.data !== null) event.data = JSON.parse(row.data);
+  return event;
+}

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+
+const MAIN = new URL("../main.ts", import.meta.url);
+
+function spawnRegistry(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      MAIN.href,
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await reader.cancel();
+  return text.split("\n")[0];
+}
+
+Deno.test("main.ts prints one line, serves /health, exits 0 on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mesh_registry_main_" });
+  const child = spawnRegistry(["--port", "0", "--db", `sqlite://${dir}/mesh.db`], {
+    HEALTH_CHECK_INTERVAL: "0.5",
+  });
+  try {
+    const line = await firstLine(child.stdout);
+    const match = line.match(/listening on (http:\/\/127\.0\.0\.1:(\d+)) \(database: (.+)\)$/);
+    assert.ok(match, line);
+    assert.equal(match[3], `${dir}/mesh.db`);
+    const health = await fetch(`${match[1]}/health`);
+    assert.equal((await health.json()).service, "mcp-mesh-registry");
+    child.kill("SIGTERM");
+    const status = await child.status;
+    assert.equal(status.code, 0);
+    assert.ok((await Deno.stat(`${dir}/mesh.db`)).isFile);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await child.stderr.cancel();
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main.ts rejects invalid configuration with one line and exit 2", async () => {
+  for (
+    const [args, env, pattern] of [
+      [[], { PORT: "abc" }, /PORT must be an integer/],
+      [["--port", "70000"], {}, /--port must be an integer/],
+      [[], { DATABASE_URL: "postgres://db/mesh" }, /PostgreSQL is not supported yet/],
+      [[], { DEFAULT_TIMEOUT_THRESHOLD: "-1" }, /DEFAULT_TIMEOUT_THRESHOLD/],
+      [["--verbose"], {}, /Unknown option '--verbose'/],
+    ] as [string[], Record<string, string>, RegExp][]
+  ) {
+    const child = spawnRegistry(args, env);
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    assert.equal(status.code, 2, stderr);
+    assert.equal(stdout, "");
+    assert.match(stderr, pattern);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  }
+});
