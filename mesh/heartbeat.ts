@@ -1,0 +1,128 @@
+/**
+ * The heartbeat loop: `HEAD /heartbeat/{id}` every interval, a full
+ * `POST /heartbeat` on first contact, on 202, on 410 and when asked; with
+ * capped exponential backoff and jitter while the registry is unreachable.
+ *
+ * @module
+ */
+
+import { describeError, type Logger } from "./log.ts";
+import type { DependencyResolution, MeshAgentRegistration } from "./protocol.ts";
+import type { RegistryClient } from "./registry_client.ts";
+
+/** Longest wait between attempts while the registry is unreachable. */
+const MAX_BACKOFF_MS = 30_000;
+
+/** What the loop needs from its agent. */
+export interface HeartbeatOptions {
+  /** Registry to talk to. */
+  client: RegistryClient;
+  /** Milliseconds between heartbeats. */
+  intervalMs: number;
+  /** Builds the current registration body. */
+  registration: () => MeshAgentRegistration;
+  /** Receives every registry answer's `dependencies_resolved`. */
+  onResolved: (resolved: Record<string, DependencyResolution[]>) => void;
+  /** False pauses the heartbeat (the registry then ages the agent out). */
+  healthy: () => Promise<boolean>;
+  /** Where to report state changes. */
+  logger: Logger;
+}
+
+/** Delay before the next attempt after `failures` consecutive failures. */
+export function backoffDelay(intervalMs: number, failures: number): number {
+  const cap = Math.min(MAX_BACKOFF_MS, intervalMs * 10);
+  const delay = Math.min(cap, intervalMs * 2 ** Math.max(0, failures - 1));
+  return delay / 2 + Math.random() * delay / 2;
+}
+
+/** Keeps one agent registered while it runs. */
+export class HeartbeatLoop {
+  #options: HeartbeatOptions;
+  #registered = false;
+  #postNext = true;
+  #failures = 0;
+  #timer?: ReturnType<typeof setTimeout>;
+  #running?: Promise<void>;
+  #abort = new AbortController();
+
+  /** Creates a stopped loop; call {@linkcode start}. */
+  constructor(options: HeartbeatOptions) {
+    this.#options = options;
+  }
+
+  /** True while the last contact with the registry succeeded. */
+  get registered(): boolean {
+    return this.#registered;
+  }
+
+  /** Starts beating now. */
+  start(): void {
+    this.#schedule(0);
+  }
+
+  /** Makes the next beat a full `POST /heartbeat` (for example when tools changed). */
+  requestFullHeartbeat(): void {
+    this.#postNext = true;
+  }
+
+  /** Stops the loop and waits for an in-flight beat to end. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#abort.signal.aborted) return;
+    this.#timer = setTimeout(() => {
+      this.#running = this.#beat();
+    }, delayMs);
+  }
+
+  async #beat(): Promise<void> {
+    const { logger, intervalMs } = this.#options;
+    try {
+      if (!await this.#options.healthy()) {
+        logger.log("warn", "health check failed: heartbeat paused");
+      } else if (this.#postNext || !this.#registered) {
+        await this.#post();
+      } else {
+        const status = await this.#options.client.check(
+          this.#options.registration().agent_id,
+          this.#abort.signal,
+        );
+        if (status === 202 || status === 410) await this.#post();
+        else if (status !== 200) throw new Error(`registry answered HTTP ${status} to HEAD`);
+      }
+      if (this.#failures > 0) logger.log("info", "registry reachable again");
+      this.#failures = 0;
+      this.#schedule(intervalMs);
+    } catch (error) {
+      if (this.#abort.signal.aborted) return;
+      this.#registered = false;
+      this.#failures++;
+      if (this.#failures === 1) {
+        const reason = describeError(error);
+        logger.log(
+          "warn",
+          `registry ${this.#options.client.url} unavailable (${reason}); retrying`,
+        );
+      }
+      this.#schedule(backoffDelay(intervalMs, this.#failures));
+    }
+  }
+
+  async #post(): Promise<void> {
+    const answer = await this.#options.client.register(
+      this.#options.registration(),
+      this.#abort.signal,
+    );
+    if (!this.#registered) {
+      this.#options.logger.log("info", `registered with ${this.#options.client.url}`);
+    }
+    this.#registered = true;
+    this.#postNext = false;
+    this.#options.onResolved(answer.dependencies_resolved ?? {});
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * HTTP client for the agent-facing registry routes: `POST /heartbeat`,
+ * `HEAD /heartbeat/{id}` and `DELETE /agents/{id}`.
+ *
+ * @module
+ */
+
+import type { MeshAgentRegistration, MeshRegistrationResponse } from "./protocol.ts";
+
+/** Talks to one registry. Every method throws on network failure. */
+export class RegistryClient {
+  /** Registry base URL without a trailing slash. */
+  readonly url: string;
+
+  /** Creates a client for the registry at `url`. */
+  constructor(url: string) {
+    this.url = url.replace(/\/+$/, "");
+  }
+
+  /** Full registration / heartbeat; throws unless the registry answers success. */
+  async register(
+    registration: MeshAgentRegistration,
+    signal?: AbortSignal,
+  ): Promise<MeshRegistrationResponse> {
+    const response = await fetch(`${this.url}/heartbeat`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(registration),
+      signal,
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new Error(`registry answered HTTP ${response.status} to POST /heartbeat: ${text}`);
+    }
+    const answer = JSON.parse(text) as MeshRegistrationResponse;
+    if (answer.status !== "success") throw new Error(`registry refused: ${answer.message}`);
+    return answer;
+  }
+
+  /** Fast heartbeat: 200 unchanged, 202 topology changed, 410 unknown, 503 registry error. */
+  async check(agentId: string, signal?: AbortSignal): Promise<number> {
+    const response = await fetch(`${this.url}/heartbeat/${encodeURIComponent(agentId)}`, {
+      method: "HEAD",
+      signal,
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  /** Graceful unregistration; true when the registry confirmed (204) or did not know it (404). */
+  async unregister(agentId: string, signal?: AbortSignal): Promise<boolean> {
+    const response = await fetch(`${this.url}/agents/${encodeURIComponent(agentId)}`, {
+      method: "DELETE",
+      signal,
+    });
+    await response.body?.cancel();
+    return response.status === 204 || response.status === 404;
+  }
+}

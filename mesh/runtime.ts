@@ -1,0 +1,320 @@
+/**
+ * The running agent: an `McpServer` served on `Deno.serve` (`/mcp`, health
+ * routes, `/mesh/info`), kept registered by the heartbeat loop, with its
+ * dependency proxies rewired from every registry answer.
+ *
+ * @module
+ */
+
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp";
+import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types";
+import type { AgentConfig } from "./config.ts";
+import { HeartbeatLoop } from "./heartbeat.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { StatelessMcpEndpoint } from "./mcp_endpoint.ts";
+import type { HealthVerdict, MeshToolOptions } from "./options.ts";
+import type { MeshToolRegistration } from "./protocol.ts";
+import type { McpMeshTool } from "./proxy.ts";
+import { toAgentRegistration, toDependencyEntry, toToolRegistration } from "./registration.ts";
+import { RegistryClient } from "./registry_client.ts";
+import { DependencyWiring, type LocalInvoker } from "./wiring.ts";
+
+/** Longest wait for in-flight requests at shutdown. */
+const DRAIN_TIMEOUT_MS = 5_000;
+/** Longest wait for the registry to confirm unregistration at shutdown. */
+const UNREGISTER_TIMEOUT_MS = 2_000;
+
+/** A running agent. */
+export interface AgentHandle {
+  /** Agent id, `{name}-{8 hex}`. */
+  readonly agentId: string;
+  /** Agent name. */
+  readonly name: string;
+  /** Base URL other agents and clients reach it at (MCP at `{url}/mcp`). */
+  readonly url: string;
+  /** Port actually bound. */
+  readonly port: number;
+  /** True while the last contact with the registry succeeded. */
+  readonly registered: boolean;
+  /** The current dependency proxies of one tool, in declared order. */
+  dependencies(functionName: string): (McpMeshTool | undefined)[];
+  /** Stops accepting, drains in-flight calls (bounded), unregisters. */
+  close(): Promise<void>;
+}
+
+/** One dependency of one tool, as `GET /mesh/info` reports it. */
+export interface DependencyInfo {
+  /** Capability asked for (first of a fallback chain). */
+  capability: string;
+  /** Whether a provider is wired. */
+  status: "available" | "unresolved";
+  /** Provider agent id, when wired. */
+  agent_id?: string;
+  /** Provider base URL, when wired. */
+  endpoint?: string;
+  /** Tool called on the provider, when wired. */
+  function_name?: string;
+}
+
+/** Body of `GET /mesh/info`. */
+export interface AgentMeshInfo {
+  /** Agent id. */
+  agent_id: string;
+  /** Agent name. */
+  name: string;
+  /** Agent version. */
+  version: string;
+  /** Agent namespace. */
+  namespace: string;
+  /** Capabilities provided. */
+  capabilities: string[];
+  /** Capabilities depended on. */
+  dependencies: string[];
+  /** Transports served. */
+  transport: string[];
+  /** Base URL of this agent. */
+  http_endpoint: string;
+  /** Registry this agent reports to. */
+  registry_url: string;
+  /** True while the last contact with the registry succeeded. */
+  registered: boolean;
+  /** Every tool with its resolved dependencies. */
+  tools: { function_name: string; capability: string; dependencies: DependencyInfo[] }[];
+}
+
+/** What {@linkcode startRuntime} needs. */
+export interface RuntimeInit {
+  /** Effective configuration. */
+  config: AgentConfig;
+  /** The MCP server, tools already registered, not yet connected. */
+  server: McpServer;
+  /** Mesh options of a tool by name. */
+  meshOptions: (toolName: string) => MeshToolOptions;
+  /** Runs a tool in-process for self-dependencies; default: in-process JSON-RPC. */
+  invokeLocal?: LocalInvoker;
+}
+
+function newAgentId(name: string): string {
+  const base = name.replace(/[^a-zA-Z0-9_-]/g, "-").slice(0, 55) || "agent";
+  const hex = Array.from(crypto.getRandomValues(new Uint8Array(4)))
+    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${base}-${hex}`;
+}
+
+function advertisedHost(bindHost: string): string {
+  return bindHost === "0.0.0.0" || bindHost === "::" ? Deno.hostname() : bindHost;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) =>
+    timer = setTimeout(() => resolve(undefined), ms)
+  );
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function evaluateHealth(config: AgentConfig): Promise<HealthVerdict> {
+  if (!config.healthCheck) return { status: "healthy" };
+  try {
+    const verdict = await config.healthCheck();
+    if (typeof verdict === "boolean") return { status: verdict ? "healthy" : "unhealthy" };
+    return verdict;
+  } catch (error) {
+    return { status: "degraded", errors: [error instanceof Error ? error.message : String(error)] };
+  }
+}
+
+class AgentRuntime implements AgentHandle {
+  readonly agentId: string;
+  readonly name: string;
+  url = "";
+  port = 0;
+
+  #init: RuntimeInit;
+  #logger: Logger;
+  #endpoint: StatelessMcpEndpoint;
+  #client: RegistryClient;
+  #http?: Deno.HttpServer<Deno.NetAddr>;
+  #wiring?: DependencyWiring;
+  #heartbeat?: HeartbeatLoop;
+  #tools: MeshToolRegistration[] = [];
+  #closing?: Promise<void>;
+
+  constructor(init: RuntimeInit) {
+    this.#init = init;
+    this.name = init.config.name;
+    this.agentId = newAgentId(init.config.name);
+    this.#logger = createLogger(this.agentId);
+    this.#client = new RegistryClient(init.config.registryUrl);
+    this.#endpoint = new StatelessMcpEndpoint((message) => {
+      if ("method" in message && message.method === "notifications/tools/list_changed") {
+        this.#refreshTools().catch((error) => this.#logger.log("error", String(error)));
+      }
+    });
+  }
+
+  get registered(): boolean {
+    return this.#heartbeat?.registered ?? false;
+  }
+
+  dependencies(functionName: string): (McpMeshTool | undefined)[] {
+    const count = this.#init.meshOptions(functionName).dependencies?.length ?? 0;
+    return this.#wiring?.get(functionName, count) ?? Array.from({ length: count }, () => undefined);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.#http?.shutdown();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const { config } = this.#init;
+    this.#http = Deno.serve({
+      hostname: config.httpHost,
+      port: config.httpPort,
+      onListen: () => {},
+    }, (request) => this.#route(request));
+    this.port = this.#http.addr.port;
+    const host = advertisedHost(config.httpHost);
+    this.url = `http://${host.includes(":") ? `[${host}]` : host}:${this.port}`;
+    this.#wiring = new DependencyWiring({
+      selfId: this.agentId,
+      selfEndpoint: this.url,
+      invokeLocal: this.#init.invokeLocal ?? ((name, args) => this.#dispatchCall(name, args)),
+      authToken: config.authToken,
+    });
+    await this.#init.server.connect(this.#endpoint);
+    await this.#refreshTools();
+    this.#heartbeat = new HeartbeatLoop({
+      client: this.#client,
+      intervalMs: config.heartbeatIntervalMs,
+      registration: () => toAgentRegistration(config, this.agentId, host, this.port, this.#tools),
+      onResolved: (resolved) => {
+        if (this.#wiring!.update(resolved)) this.#logger.log("info", "dependencies rewired");
+      },
+      healthy: async () => (await evaluateHealth(config)).status !== "unhealthy",
+      logger: this.#logger,
+    });
+    this.#heartbeat.start();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    const wasRegistered = this.registered;
+    await this.#heartbeat?.stop();
+    if (await withTimeout(this.#http!.shutdown().then(() => true), DRAIN_TIMEOUT_MS) !== true) {
+      this.#logger.log("warn", "in-flight requests still running after 5 s; closing anyway");
+    }
+    if (wasRegistered) {
+      await this.#client.unregister(this.agentId, AbortSignal.timeout(UNREGISTER_TIMEOUT_MS))
+        .catch((error) => this.#logger.log("warn", `unregister failed: ${error}`));
+    }
+    await this.#init.server.close();
+  }
+
+  async #refreshTools(): Promise<void> {
+    const answer = await this.#endpoint.dispatch({ method: "tools/list", params: {} });
+    // A server without tools does not answer tools/list at all.
+    const tools = "result" in answer ? answer.result.tools as Tool[] : [];
+    this.#tools = tools.map((tool) => toToolRegistration(tool, this.#init.meshOptions(tool.name)));
+    this.#heartbeat?.requestFullHeartbeat();
+  }
+
+  async #dispatchCall(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+    const answer = await this.#endpoint.dispatch({
+      method: "tools/call",
+      params: { name, arguments: args },
+    });
+    if ("result" in answer) return answer.result as CallToolResult;
+    return { content: [{ type: "text", text: answer.error.message }], isError: true };
+  }
+
+  #info(): AgentMeshInfo {
+    const { config } = this.#init;
+    const tools = this.#tools.map((tool) => {
+      const proxies = this.dependencies(tool.function_name);
+      const declared = (this.#init.meshOptions(tool.function_name).dependencies ?? [])
+        .map(toDependencyEntry);
+      return {
+        function_name: tool.function_name,
+        capability: tool.capability,
+        dependencies: declared.map((entry, i): DependencyInfo => {
+          const proxy = proxies[i];
+          const capability = Array.isArray(entry) ? entry[0]?.capability ?? "" : entry.capability;
+          return proxy
+            ? {
+              capability: proxy.capability,
+              status: "available",
+              agent_id: proxy.agentId,
+              endpoint: proxy.endpoint,
+              function_name: proxy.functionName,
+            }
+            : { capability, status: "unresolved" };
+        }),
+      };
+    });
+    return {
+      agent_id: this.agentId,
+      name: this.name,
+      version: config.version,
+      namespace: config.namespace,
+      capabilities: tools.map((tool) => tool.capability),
+      dependencies: [
+        ...new Set(tools.flatMap((tool) => tool.dependencies.map((dep) => dep.capability))),
+      ],
+      transport: ["http"],
+      http_endpoint: this.url,
+      registry_url: config.registryUrl,
+      registered: this.registered,
+      tools,
+    };
+  }
+
+  async #route(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path === "/mcp") return await this.#endpoint.handle(request);
+    await request.body?.cancel();
+    const read = request.method === "GET" || request.method === "HEAD";
+    if (!read) return Response.json({ error: "method not allowed" }, { status: 405 });
+    const timestamp = new Date().toISOString();
+    switch (path) {
+      case "/health": {
+        const verdict = await evaluateHealth(this.#init.config);
+        return Response.json({ ...verdict, agent: this.name, timestamp }, {
+          status: verdict.status === "healthy" ? 200 : 503,
+        });
+      }
+      case "/ready": {
+        const runtime = this.#closing ? "shutting_down" : this.registered ? "up" : "standalone";
+        return Response.json({ ready: !this.#closing, agent: this.name, runtime, timestamp }, {
+          status: this.#closing ? 503 : 200,
+        });
+      }
+      case "/livez":
+        return Response.json({ alive: true, agent: this.name, timestamp });
+      case "/mesh/info":
+        return Response.json(this.#info());
+      default:
+        return Response.json({ error: `no route ${path}`, timestamp }, { status: 404 });
+    }
+  }
+}
+
+/** Serves `init.server` as a mesh agent and starts its heartbeat. */
+export async function startRuntime(init: RuntimeInit): Promise<AgentHandle> {
+  const runtime = new AgentRuntime(init);
+  await runtime.start();
+  return runtime;
+}
