@@ -1,0 +1,103 @@
+/**
+ * `meshctl call [agent:]tool [json]`: call a tool through the mesh.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { parseSeconds } from "../arg_parsers.ts";
+import { commandContext } from "../context.ts";
+import { CliError } from "../errors.ts";
+import { parseJsonArgs } from "../json_args.ts";
+import { callTool, renderProgress, renderResult } from "../mcp_call.ts";
+import { toJson } from "../output.ts";
+import { chooseProvider, mcpUrl, parseToolRef } from "../tool_target.ts";
+
+interface CallOptions {
+  file?: string;
+  agentUrl?: string;
+  timeout: number;
+  json?: boolean;
+}
+
+/** Adds `call` to the program. */
+export function registerCall(program: Command): void {
+  program
+    .command("call")
+    .argument("<tool>", "tool name or capability, optionally prefixed by an agent: agent-id:tool")
+    .argument("[arguments]", "tool arguments as a JSON object", "")
+    .summary("call a tool on the agent that provides it")
+    .description(
+      "Find the agent providing <tool> through the registry (by tool name, or by\n" +
+        "capability) and call it over MCP. Prints the tool's text, or pretty JSON when\n" +
+        "the tool returns structured content. Progress of streaming tools is printed\n" +
+        "to stderr as it arrives. A tool reporting an error exits with status 1.",
+    )
+    .option("--file <path>", "read the JSON arguments from a file (- for stdin)")
+    .option("--agent-url <url>", "call this agent directly, without asking the registry")
+    .option("--timeout <seconds>", "give up after this long without progress", parseSeconds, 60)
+    .option("--json", "print the whole MCP CallToolResult as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ meshctl call get_current_time
+  $ meshctl call say_hello '{"name": "World"}'
+  $ meshctl call greeting '{"name": "World"}'          by capability
+  $ meshctl call hello-1a2b3c4d:say_hello '{"name": "Ada"}'
+  $ meshctl call say_hello --file args.json
+  $ meshctl call say_hello '{"name": "Ada"}' --agent-url http://127.0.0.1:9001`,
+    )
+    .action(async (ref: string, inline: string, options: CallOptions, command: Command) => {
+      const { registry, paintError } = commandContext(command);
+      const args = await readArguments(inline, options.file);
+      const target = parseToolRef(ref);
+      let url: URL;
+      let tool = target.tool;
+      if (options.agentUrl) {
+        url = mcpUrl(options.agentUrl);
+      } else {
+        const { agents } = await registry.listAgents();
+        const provider = chooseProvider(agents, target);
+        url = mcpUrl(provider.agent.endpoint);
+        tool = provider.capability.function_name;
+      }
+      const result = await callTool(url, tool, args, {
+        timeoutMs: options.timeout * 1000,
+        verifyTool: options.agentUrl !== undefined,
+        onProgress: (progress) => console.error(paintError("cyan", renderProgress(progress))),
+      });
+      if (options.json) {
+        console.log(toJson(result));
+        if (result.isError) Deno.exitCode = 1;
+      } else if (result.isError) {
+        throw new CliError(`${tool} failed: ${renderResult(result)}`);
+      } else {
+        console.log(renderResult(result));
+      }
+    });
+}
+
+async function readArguments(
+  inline: string,
+  file: string | undefined,
+): Promise<Record<string, unknown>> {
+  if (inline && file) {
+    throw new CliError("give the arguments either inline or with --file, not both", {
+      exitCode: 2,
+    });
+  }
+  if (file) {
+    let text: string;
+    try {
+      text = file === "-"
+        ? await new Response(Deno.stdin.readable).text()
+        : await Deno.readTextFile(file);
+    } catch (error) {
+      const reason = error instanceof Deno.errors.NotFound ? "no such file" : String(error);
+      throw new CliError(`cannot read arguments from ${file}: ${reason}`, { exitCode: 2 });
+    }
+    return parseJsonArgs(text, file === "-" ? "stdin" : file);
+  }
+  return inline.trim() ? parseJsonArgs(inline, "command line") : {};
+}

@@ -1,0 +1,43 @@
+/**
+ * A test agent for meshctl: a streaming tool that reports progress and
+ * returns structured content, and a tool that always reports an error.
+ *
+ * @module
+ */
+
+import { mesh, type ToolContext } from "@mesh/sdk";
+import { z } from "zod";
+
+/** Counts with progress, and fails on demand. */
+@mesh.agent({ name: "counter", description: "meshctl test agent" })
+export class CounterAgent {
+  /** Counts to `to`, sending one progress notification per step. */
+  @mesh.tool({
+    capability: "counting",
+    description: "Counts to a number, reporting progress",
+    streaming: true,
+    input: { to: z.number().int().min(1).max(20) },
+  })
+  async count({ to }: { to: number }, _deps: unknown, context: ToolContext): Promise<object> {
+    const token = context._meta?.progressToken;
+    for (let step = 1; step <= to; step++) {
+      if (token !== undefined) {
+        await context.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, progress: step, total: to, message: `step ${step}` },
+        });
+      }
+    }
+    return { counted: to };
+  }
+
+  /** Always fails with the given reason. */
+  @mesh.tool({
+    capability: "failing",
+    description: "Fails with the given reason",
+    input: { reason: z.string() },
+  })
+  fail({ reason }: { reason: string }): string {
+    throw new Error(reason);
+  }
+}

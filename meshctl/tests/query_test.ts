@@ -1,0 +1,190 @@
+/**
+ * The real meshctl CLI (subprocess) against a real registry and real agents:
+ * list, status and call, including their error messages.
+ */
+
+import assert from "node:assert/strict";
+import type { AgentInfo } from "@mesh/sdk/protocol";
+import { cliEnv, meshctl, runAgent, type Spawned, startRegistry } from "./helpers.ts";
+
+Deno.test("meshctl list, status and call against a live mesh", async (t) => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-query-" });
+  const registry = startRegistry(home);
+  const agents: Spawned[] = [];
+  const env = cliEnv(home, { MCP_MESH_REGISTRY_URL: registry.url });
+  try {
+    agents.push(await runAgent("examples/system/main.ts", registry.url));
+    agents.push(await runAgent("examples/hello/main.ts", registry.url));
+    agents.push(await runAgent("meshctl/tests/agents/counter/main.ts", registry.url));
+
+    await t.step("list prints one row per healthy agent", async () => {
+      const { code, stdout, stderr } = await meshctl(["list"], env);
+      assert.equal(code, 0, stderr);
+      const lines = stdout.trimEnd().split("\n");
+      assert.match(lines[0], /^AGENT +STATUS +DEPS +CAPABILITIES +ENDPOINT +AGE +LAST SEEN$/);
+      assert.equal(lines.length, 4);
+      assert.match(
+        stdout,
+        /^hello-\S+ +healthy +1\/1 +greeting,time_greeting +http:\/\/127\.0\.0\.1:\d+ /m,
+      );
+      assert.match(stdout, /^system-\S+ +healthy +0\/0 +time_service,system_info /m);
+    });
+
+    await t.step("list --json and --filter give the registry's agent records", async () => {
+      const { code, stdout } = await meshctl(["list", "--json", "--filter", "time_service"], env);
+      assert.equal(code, 0);
+      const listed = JSON.parse(stdout) as AgentInfo[];
+      assert.deepEqual(listed.map((agent) => agent.name), ["system"]);
+      assert.deepEqual(
+        listed[0].capabilities.map((capability) => capability.function_name).sort(),
+        ["get_current_time", "get_system_info"],
+      );
+    });
+
+    await t.step("list --tools shows capabilities, streaming and input schemas", async () => {
+      const { stdout } = await meshctl(["list", "--tools"], env);
+      assert.match(stdout, /^hello-\S+ +say_hello +greeting +1\.0\.0 +- +\{name: string\}$/m);
+      assert.match(
+        stdout,
+        /^counter-\S+ +count \(streaming\) +counting +1\.0\.0 +- +\{to: integer\}$/m,
+      );
+    });
+
+    await t.step("status reports registry health and agent counts", async () => {
+      const { code, stdout } = await meshctl(["status"], env);
+      assert.equal(code, 0);
+      assert.match(stdout, new RegExp(`^Registry +${registry.url}$`, "m"));
+      assert.match(stdout, /^Status +healthy$/m);
+      assert.match(stdout, /^Agents +3 healthy$/m);
+    });
+
+    await t.step("status <agent> shows where each dependency resolved", async () => {
+      const { code, stdout, stderr } = await meshctl(["status", "hello"], env);
+      assert.equal(code, 0, stderr);
+      assert.match(
+        stdout,
+        /greet_with_time +time_service +available +system-\S+:get_current_time +http:\/\/127\.0\.0\.1:\d+/,
+      );
+      const unknown = await meshctl(["status", "helo"], env);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /^error: no agent "helo" at .*; did you mean hello\?\n$/);
+    });
+
+    await t.step("call prints a tool's text", async () => {
+      const { code, stdout, stderr } = await meshctl(
+        ["call", "say_hello", '{"name": "World"}'],
+        env,
+      );
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout, "Hello, World!\n");
+    });
+
+    await t.step("call resolves capabilities and wires dependencies", async () => {
+      const { code, stdout } = await meshctl(["call", "time_greeting", '{"name": "Ada"}'], env);
+      assert.equal(code, 0);
+      assert.match(stdout, /^Hello, Ada! The time is \d{4}-\d\d-\d\dT[\d:.]+Z\.\n$/);
+    });
+
+    await t.step("call pretty-prints structured content", async () => {
+      const { code, stdout } = await meshctl(["call", "count", '{"to": 3}'], env);
+      assert.equal(code, 0);
+      assert.equal(stdout, '{\n  "counted": 3\n}\n');
+    });
+
+    await t.step("call prints progress of a streaming tool as it arrives", async () => {
+      const { code, stderr } = await meshctl(["call", "counting", '{"to": 3}'], env);
+      assert.equal(code, 0);
+      assert.equal(stderr, "[1/3] step 1\n[2/3] step 2\n[3/3] step 3\n");
+    });
+
+    await t.step("call reads arguments from a file and from stdin", async () => {
+      const file = `${home}/args.json`;
+      await Deno.writeTextFile(file, '{\n  "name": "File"\n}\n');
+      assert.equal(
+        (await meshctl(["call", "say_hello", "--file", file], env)).stdout,
+        "Hello, File!\n",
+      );
+      const piped = await meshctl(["call", "say_hello", "--file", "-"], env, '{"name": "Pipe"}');
+      assert.equal(piped.stdout, "Hello, Pipe!\n");
+    });
+
+    await t.step("call --agent-url skips the registry", async () => {
+      const { agents: listed } = await (await fetch(`${registry.url}/agents?capability=greeting`))
+        .json();
+      const direct = cliEnv(home, { MCP_MESH_REGISTRY_URL: "http://127.0.0.1:9" });
+      const args = ["call", "say_hello", '{"name": "Direct"}', "--agent-url", listed[0].endpoint];
+      const { code, stdout } = await meshctl(args, direct);
+      assert.equal(code, 0);
+      assert.equal(stdout, "Hello, Direct!\n");
+      const typo = await meshctl(["call", "say_helo", "--agent-url", listed[0].endpoint], direct);
+      assert.equal(typo.code, 1);
+      assert.match(
+        typo.stderr,
+        /^error: unknown tool "say_helo" at .*\/mcp; did you mean say_hello\?\n$/,
+      );
+    });
+
+    await t.step("call of a failing tool prints its error and exits 1", async () => {
+      const { code, stdout, stderr } = await meshctl(["call", "fail", '{"reason": "boom"}'], env);
+      assert.equal(code, 1);
+      assert.equal(stdout, "");
+      assert.match(stderr, /^error: fail failed: .*boom/);
+      assert.equal(stderr.trimEnd().split("\n").length, 1);
+    });
+
+    await t.step("call with invalid arguments reports the tool's validation error", async () => {
+      const { code, stderr } = await meshctl(["call", "count", '{"to": "x"}'], env);
+      assert.equal(code, 1);
+      assert.match(stderr, /^error: count failed: .*[Ii]nput validation/);
+    });
+
+    await t.step("call of an unknown tool suggests the closest names", async () => {
+      const { code, stderr } = await meshctl(["call", "get_curent_time"], env);
+      assert.equal(code, 1);
+      assert.equal(
+        stderr,
+        'error: unknown tool "get_curent_time"; did you mean get_current_time?\n',
+      );
+    });
+
+    await t.step("call with bad JSON names the position, without a stack trace", async () => {
+      const { code, stderr } = await meshctl(["call", "say_hello", '{"name": "World",}'], env);
+      assert.equal(code, 2);
+      assert.equal(
+        stderr,
+        "error: invalid JSON arguments (command line) at line 1, column 18: " +
+          "Expected double-quoted property name\n",
+      );
+    });
+  } finally {
+    await Promise.all(agents.map((agent) => agent.close()));
+    await registry.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("meshctl explains an unreachable registry in one line", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-down-" });
+  try {
+    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const url = `http://127.0.0.1:${closed.addr.port}`;
+    closed.close();
+    for (const args of [["list"], ["status"], ["call", "say_hello"]]) {
+      const { code, stdout, stderr } = await meshctl(
+        ["--registry-url", url, ...args],
+        cliEnv(home),
+      );
+      assert.equal(code, 1);
+      assert.equal(stdout, "");
+      assert.equal(
+        stderr,
+        `error: cannot reach the registry at ${url} (connection refused); ` +
+          "start one with `meshctl start --registry-only` or `deno task registry`\n",
+      );
+    }
+    const debug = await meshctl(["--registry-url", url, "list", "--debug"], cliEnv(home));
+    assert.match(debug.stderr, /\n {4}at /, "--debug prints the stack");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

@@ -1,0 +1,246 @@
+/**
+ * `meshctl start` as a real subprocess: attached with Ctrl-C, embedded
+ * registry, detached with logs and stop, watch-restart, and the permission
+ * scoping of agent processes.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { isAlive } from "../pids.ts";
+import {
+  cliEnv,
+  eventually,
+  meshctl,
+  registeredAgents,
+  ROOT,
+  spawnMeshctl,
+  startRegistry,
+} from "./helpers.ts";
+
+const HELLO = join(ROOT, "examples/hello/main.ts");
+const SYSTEM = join(ROOT, "examples/system/main.ts");
+
+Deno.test("start runs agents against an existing registry; Ctrl-C unregisters them", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-start-" });
+  const registry = startRegistry(home);
+  const cli = spawnMeshctl(
+    ["--registry-url", registry.url, "start", HELLO, SYSTEM, "--allow-sys"],
+    cliEnv(home),
+  );
+  try {
+    await cli.waitFor(/^meshctl \| ready: 2\/2 agents registered/);
+    assert.match(
+      cli.output,
+      new RegExp(`^meshctl \\| using the registry at ${registry.url}$`, "m"),
+    );
+    assert.match(cli.output, /^hello +\| agent hello hello-\S+ listening on http:/m);
+    assert.match(cli.output, /^system +\| agent system system-\S+ listening on http:/m);
+    const { agents } = await registeredAgents(registry.url);
+    assert.deepEqual(agents.map((agent) => agent.name).sort(), ["hello", "system"]);
+    assert.ok(agents.every((agent) => agent.status === "healthy"));
+
+    cli.kill("SIGINT");
+    const status = await cli.status();
+    assert.equal(status.code, 0, cli.output);
+    assert.match(cli.output, /^meshctl \| stopping hello, system…$/m);
+    assert.equal((await registeredAgents(registry.url)).count, 0, "agents unregistered");
+  } finally {
+    await cli.close();
+    await registry.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start --registry-only serves an embedded registry until SIGTERM", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-registry-" });
+  const database = join(home, "mesh.db");
+  const cli = spawnMeshctl(
+    ["start", "--registry-only", "--registry-port", "0", "--db-path", database],
+    cliEnv(home),
+  );
+  try {
+    const [, url] = await cli.waitFor(/registry started at (\S+) \(database /);
+    await cli.waitFor(/registry ready at/);
+    const health = await (await fetch(`${url}/health`)).json();
+    assert.equal(health.status, "healthy");
+    assert.ok((await Deno.stat(database)).isFile);
+
+    cli.kill("SIGTERM");
+    assert.equal((await cli.status()).code, 0);
+    assert.match(cli.output, /registry at \S+ stopped/);
+    await assert.rejects(fetch(`${url}/health`), TypeError, "registry closed");
+  } finally {
+    await cli.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start --detach runs in the background; logs and stop manage it", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-detach-" });
+  const env = cliEnv(home);
+  try {
+    const started = await meshctl(
+      ["start", "-d", "--registry-port", "0", "--allow-sys", HELLO, SYSTEM],
+      env,
+    );
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    assert.match(started.stdout, /^meshctl \| hello: registered as hello-\S+$/m);
+    const [, pid, url] = started.stdout.match(
+      /^Mesh running in the background \(pid (\d+)\), registry (\S+)\.$/m,
+    )!;
+    assert.ok(isAlive(Number(pid)));
+    assert.equal(await Deno.readTextFile(join(home, "run/meshctl.pid")), `${pid}\n`);
+
+    const again = await meshctl(["start", "-d", HELLO], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^error: a detached mesh is already running \(pid \d+\)/);
+
+    const listed = await meshctl(["--registry-url", url, "list"], env);
+    assert.match(listed.stdout, /^hello-\S+ +healthy/m);
+    assert.match(listed.stdout, /^system-\S+ +healthy/m);
+
+    const logs = await meshctl(["logs", "hello", "-n", "50"], env);
+    assert.equal(logs.code, 0);
+    assert.match(logs.stdout, /^agent hello hello-\S+ listening on http:/m);
+    const own = await meshctl(["logs", "meshctl"], env);
+    assert.match(own.stdout, /ready: 2\/2 agents registered/);
+    const typo = await meshctl(["logs", "helo"], env);
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /^error: no log for "helo" in .*; did you mean hello\?$/m);
+
+    const follower = spawnMeshctl(["logs", "meshctl", "-f", "-n", "0"], env);
+    try {
+      const stopHello = await meshctl(["stop", "hello"], env);
+      assert.equal(stopHello.stdout, "hello: stopped\n");
+      await follower.waitFor(/ hello: exited with code 0$/);
+      assert.doesNotMatch(follower.lines[0], /ready:/, "-n 0 skips the old lines");
+    } finally {
+      await follower.close();
+    }
+    const { agents } = await registeredAgents(url);
+    assert.deepEqual(agents.map((agent) => agent.name), ["system"], "hello unregistered");
+
+    const stopAll = await meshctl(["stop"], env);
+    assert.equal(stopAll.code, 0, stopAll.stderr);
+    assert.match(stopAll.stdout, /Mesh stopped: agents unregistered, registry closed\./);
+    assert.ok(!isAlive(Number(pid)));
+    await assert.rejects(fetch(`${url}/health`), TypeError, "registry closed");
+    const leftovers = [...Deno.readDirSync(join(home, "run"))].map((entry) => entry.name);
+    assert.deepEqual(leftovers, []);
+    assert.equal(
+      (await meshctl(["stop"], env)).stdout,
+      `No detached mesh is running (nothing in ${home}/run).\n`,
+    );
+  } finally {
+    await meshctl(["stop", "--grace", "2"], env);
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start --watch restarts only the agent whose files changed", async () => {
+  const scratch = join(ROOT, "meshctl/.tmp");
+  await Deno.mkdir(scratch, { recursive: true });
+  const work = await Deno.makeTempDir({ dir: scratch, prefix: "watch-" });
+  const registry = startRegistry(work);
+  for (const name of ["hello", "system"]) {
+    await Deno.mkdir(join(work, name));
+    await Deno.copyFile(join(ROOT, `examples/${name}/main.ts`), join(work, name, "main.ts"));
+  }
+  const cli = spawnMeshctl(
+    [
+      "--registry-url",
+      registry.url,
+      "start",
+      "-w",
+      join(work, "hello/main.ts"),
+      join(work, "system/main.ts"),
+    ],
+    cliEnv(work),
+  );
+  try {
+    await cli.waitFor(/ready: 2\/2 agents registered/);
+    const [, firstHello] = await cli.waitFor(/^meshctl \| hello: registered as (\S+)/);
+    const [, system] = await cli.waitFor(/^meshctl \| system: registered as (\S+)/);
+    const mark = cli.lines.length;
+
+    const file = join(work, "hello/main.ts");
+    const source = await Deno.readTextFile(file);
+    await Deno.writeTextFile(file, source.replace("`Hello, ${name}!`", "`Hi there, ${name}!`"));
+
+    await cli.waitFor(/^meshctl \| hello: main\.ts changed, restarting$/, mark);
+    const [, secondHello] = await cli.waitFor(/^meshctl \| hello: registered as (\S+)/, mark);
+    assert.notEqual(secondHello, firstHello);
+    const after = cli.lines.slice(mark).join("\n");
+    assert.doesNotMatch(after, /system: .*restarting/);
+    await eventually(async () => {
+      const names = (await registeredAgents(registry.url)).agents.map((agent) => agent.id).sort();
+      return names.join() === [secondHello, system].sort().join();
+    }, "old hello unregistered, system untouched");
+    const call = await meshctl(
+      ["--registry-url", registry.url, "call", "say_hello", '{"name": "Watch"}'],
+      cliEnv(work),
+    );
+    assert.equal(call.stdout, "Hi there, Watch!\n");
+
+    cli.kill("SIGINT");
+    assert.equal((await cli.status()).code, 0);
+  } finally {
+    await cli.close();
+    await registry.close();
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+const PROBE_AGENT = `
+const dir = new URL(".", import.meta.url).pathname;
+console.log("own file:", (await Deno.readTextFile(dir + "own.txt")).trim());
+const attempts = {
+  "read outside": () => Deno.readTextFile(Deno.env.get("SECRET_FILE")),
+  "write own dir": () => Deno.writeTextFile(dir + "written.txt", "x"),
+  "run a program": () => new Deno.Command("true").output(),
+};
+for (const [what, attempt] of Object.entries(attempts)) {
+  try {
+    await attempt();
+    console.log(what + ": allowed");
+  } catch (error) {
+    console.log(what + ": denied " + error.name);
+  }
+}
+`;
+
+Deno.test("start runs agents with only net, env and their own directory", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-perm-" });
+  const agentDir = join(home, "probe");
+  await Deno.mkdir(agentDir);
+  await Deno.writeTextFile(join(agentDir, "main.ts"), PROBE_AGENT);
+  await Deno.writeTextFile(join(agentDir, "own.txt"), "mine\n");
+  const secret = join(home, "secret.txt");
+  await Deno.writeTextFile(secret, "top secret\n");
+  const env = cliEnv(home, { SECRET_FILE: secret });
+  const registry = startRegistry(home);
+  try {
+    const args = [
+      "--registry-url",
+      registry.url,
+      "start",
+      "--wait",
+      "1",
+      join(agentDir, "main.ts"),
+    ];
+    const scoped = await meshctl(args, env);
+    assert.equal(scoped.code, 0, scoped.stderr);
+    assert.match(scoped.stdout, /^probe +\| own file: mine$/m);
+    assert.match(scoped.stdout, /^probe +\| read outside: denied NotCapable$/m);
+    assert.match(scoped.stdout, /^probe +\| write own dir: denied NotCapable$/m);
+    assert.match(scoped.stdout, /^probe +\| run a program: denied NotCapable$/m);
+    assert.doesNotMatch(scoped.stdout, /top secret/);
+
+    const granted = await meshctl([...args, "--allow-write-dir", agentDir], env);
+    assert.match(granted.stdout, /^probe +\| write own dir: allowed$/m);
+    assert.match(granted.stdout, /^probe +\| read outside: denied NotCapable$/m);
+  } finally {
+    await registry.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
