@@ -7,22 +7,15 @@
 
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol";
-import type {
-  CallToolResult,
-  ServerNotification,
-  ServerRequest,
-} from "@modelcontextprotocol/sdk/types";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types";
 import { z } from "zod";
 import { type AgentOverrides, resolveConfig } from "./config.ts";
 import { type AgentClass, agentDefinition, type ToolDefinition } from "./definition.ts";
 import type { AgentOptions, MeshToolOptions, ZodInput } from "./options.ts";
+import type { McpServerLike, ToolContext } from "./mcp_types.ts";
 import type { McpMeshTool } from "./proxy.ts";
 import { type AgentHandle, startRuntime } from "./runtime.ts";
 import { toCallToolResult, toErrorResult } from "./tool_result.ts";
-
-/** The MCP request context a tool method receives as its third argument. */
-export type ToolContext = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 type Invocable = (
   args: Record<string, unknown>,
@@ -187,7 +180,7 @@ export interface ServeOptions extends AgentOptions {
  * const agent = await serve(server, { name: "legacy", tools: { echo: { capability: "echo" } } });
  * ```
  */
-export async function serve(server: McpServer, options: ServeOptions): Promise<AgentHandle> {
+export async function serve(server: McpServerLike, options: ServeOptions): Promise<AgentHandle> {
   return await startRuntime({
     config: resolveConfig(options, {
       registryUrl: options.registryUrl,

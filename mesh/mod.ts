@@ -34,7 +34,17 @@ import { formatStartLine } from "./process.ts";
 import type { AgentOptions, ToolOptions } from "./options.ts";
 import type { AgentHandle } from "./runtime.ts";
 
-export { serve, type ServeOptions, startAgent, type ToolContext } from "./agent.ts";
+export { serve, type ServeOptions, startAgent } from "./agent.ts";
+export type {
+  ContentBlock,
+  McpServerLike,
+  McpTransportLike,
+  ToolAnnotations,
+  ToolCallResult,
+  ToolContext,
+  ToolNotification,
+  ToolProgress,
+} from "./mcp_types.ts";
 export { type AgentOverrides, DEFAULT_REGISTRY_URL } from "./config.ts";
 export type { AgentClass, ToolMethod } from "./definition.ts";
 export type { TagSpec } from "./protocol.ts";

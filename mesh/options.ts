@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types";
+import type { ToolAnnotations } from "./mcp_types.ts";
 import type { TagSpec } from "./protocol.ts";
 
 /** Verdict of an agent's health check. */

@@ -11,11 +11,8 @@
  */
 
 // @ts-types="@modelcontextprotocol/sdk/types"
-import {
-  type CallToolResult,
-  LATEST_PROTOCOL_VERSION,
-  type Progress,
-} from "@modelcontextprotocol/sdk/types.js";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import type { ToolCallResult, ToolProgress } from "./mcp_types.ts";
 import type { ResolvedDependency } from "./protocol.ts";
 import { describeError } from "./log.ts";
 import { resultValue } from "./tool_result.ts";
@@ -32,8 +29,8 @@ export interface CallOptions {
 
 /** One item of {@linkcode McpMeshTool.stream}: progress, then the final result. */
 export type ToolStreamEvent =
-  | { type: "progress"; progress: Progress }
-  | { type: "result"; result: CallToolResult };
+  | { type: "progress"; progress: ToolProgress }
+  | { type: "result"; result: ToolCallResult };
 
 /** A callable dependency: a tool of some agent that provides the capability. */
 export interface McpMeshTool {
@@ -51,7 +48,7 @@ export interface McpMeshTool {
    */
   call(args?: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   /** Calls the tool and resolves with the full MCP `CallToolResult`. */
-  callRaw(args?: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
+  callRaw(args?: Record<string, unknown>, options?: CallOptions): Promise<ToolCallResult>;
   /** Calls the tool and yields its progress notifications, then its result. */
   stream(args?: Record<string, unknown>, options?: CallOptions): AsyncIterable<ToolStreamEvent>;
 }
@@ -85,7 +82,7 @@ abstract class BaseTool implements McpMeshTool {
     return resultValue(await this.callRaw(args, options));
   }
 
-  abstract callRaw(args?: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
+  abstract callRaw(args?: Record<string, unknown>, options?: CallOptions): Promise<ToolCallResult>;
 
   abstract stream(
     args?: Record<string, unknown>,
@@ -95,19 +92,19 @@ abstract class BaseTool implements McpMeshTool {
 
 /** A tool of the same agent: calls it in-process, without HTTP. */
 export class LocalTool extends BaseTool {
-  #invoke: (args: Record<string, unknown>) => Promise<CallToolResult>;
+  #invoke: (args: Record<string, unknown>) => Promise<ToolCallResult>;
 
   /** `invoke` runs the tool with validated-or-rejected arguments. */
   constructor(
     target: ToolTarget,
-    invoke: (args: Record<string, unknown>) => Promise<CallToolResult>,
+    invoke: (args: Record<string, unknown>) => Promise<ToolCallResult>,
   ) {
     super(target);
     this.#invoke = invoke;
   }
 
   /** Runs the tool in-process. */
-  callRaw(args: Record<string, unknown> = {}): Promise<CallToolResult> {
+  callRaw(args: Record<string, unknown> = {}): Promise<ToolCallResult> {
     return this.#invoke(args);
   }
 
@@ -161,7 +158,7 @@ interface JsonRpcAnswer {
   id?: unknown;
   method?: string;
   params?: Record<string, unknown>;
-  result?: CallToolResult;
+  result?: ToolCallResult;
   error?: { code: number; message: string };
 }
 
@@ -192,7 +189,7 @@ export class RemoteTool extends BaseTool {
   }
 
   /** Calls the remote tool and resolves with its full result. */
-  async callRaw(args?: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult> {
+  async callRaw(args?: Record<string, unknown>, options?: CallOptions): Promise<ToolCallResult> {
     for await (const event of this.stream(args, options)) {
       if (event.type === "result") return event.result;
     }
@@ -237,7 +234,7 @@ export class RemoteTool extends BaseTool {
 
   #answerEvent(message: JsonRpcAnswer): ToolStreamEvent {
     if (message.method === "notifications/progress") {
-      return { type: "progress", progress: message.params as Progress };
+      return { type: "progress", progress: message.params as ToolProgress };
     }
     if (message.error) throw new Error(`${this.#where()}: ${message.error.message}`);
     if (message.result) return { type: "result", result: message.result };

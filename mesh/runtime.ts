@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types";
 import type { AgentConfig } from "./config.ts";
 import { HeartbeatLoop } from "./heartbeat.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { StatelessMcpEndpoint } from "./mcp_endpoint.ts";
+import type { McpServerLike } from "./mcp_types.ts";
 import type { HealthVerdict, MeshToolOptions } from "./options.ts";
 import type { MeshToolRegistration } from "./protocol.ts";
 import type { McpMeshTool } from "./proxy.ts";
@@ -87,7 +87,7 @@ export interface RuntimeInit {
   /** Effective configuration. */
   config: AgentConfig;
   /** The MCP server, tools already registered, not yet connected. */
-  server: McpServer;
+  server: McpServerLike;
   /** Mesh options of a tool by name. */
   meshOptions: (toolName: string) => MeshToolOptions;
   /** Runs a tool in-process for self-dependencies; default: in-process JSON-RPC. */

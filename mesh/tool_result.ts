@@ -5,6 +5,7 @@
  */
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types";
+import type { ToolCallResult } from "./mcp_types.ts";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -37,9 +38,9 @@ export function toErrorResult(error: unknown): CallToolResult {
 }
 
 /** The text parts of a result's content, joined by newlines. */
-export function resultText(result: CallToolResult): string {
+export function resultText(result: ToolCallResult): string {
   return result.content
-    .flatMap((part: CallToolResult["content"][number]) => part.type === "text" ? [part.text] : [])
+    .flatMap((part) => part.type === "text" ? [String(part.text)] : [])
     .join("\n");
 }
 
@@ -47,7 +48,7 @@ export function resultText(result: CallToolResult): string {
  * The value a proxy's `call` returns: `structuredContent` when present, else
  * the text content. An `isError` result throws an `Error` with the tool's message.
  */
-export function resultValue(result: CallToolResult): unknown {
+export function resultValue(result: ToolCallResult): unknown {
   if (result.isError) throw new Error(resultText(result) || "tool failed without a message");
   if (result.structuredContent !== undefined) return result.structuredContent;
   return resultText(result);
