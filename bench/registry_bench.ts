@@ -9,8 +9,11 @@
  *    concurrent clients; the same requests go to the bare responder.
  *
  * Each server runs in its own subprocess (the client load stays out of its
- * process); the registry uses a SQLite file in a temporary directory.
- * Prints requests per second and the ratio registry / bare (the figure).
+ * process); the registry uses a SQLite file in a temporary directory. Both
+ * servers are warmed up first (the registry on throwaway agents it
+ * unregisters again), and each measurement alternates between them in
+ * slices so that the noise of a shared machine hits both alike. Prints
+ * requests per second and the ratio registry / bare (the figure).
  *
  * Usage: `deno run -A bench/registry_bench.ts`; set `BENCH_CPU_PROF_DIR` to
  * write a CPU profile of the registry process there.
@@ -28,11 +31,16 @@ const TOOLS = 10;
 const SERVICES = 100;
 const HEAD_ROUNDS = 3;
 const WARMUP_REQUESTS = 2_000;
+/** Interleaved slices of each measurement. */
+const SLICES = 4;
 const POST_TARGET = 0.3;
 const HEAD_TARGET = 0.5;
 
-/** Registration of agent `index`: 10 tools of service `index % 100`, each with dependencies. */
-function registration(index: number): MeshAgentRegistration {
+/**
+ * Registration of agent `index`: 10 tools of service `index % 100`, each with
+ * dependencies; `prefix` names the agent.
+ */
+function registration(index: number, prefix = "bench-agent"): MeshAgentRegistration {
   const service = index % SERVICES;
   const tools: MeshToolRegistration[] = [];
   for (let t = 0; t < TOOLS; t++) {
@@ -56,7 +64,7 @@ function registration(index: number): MeshAgentRegistration {
     });
   }
   return {
-    agent_id: `bench-agent-${index}`,
+    agent_id: `${prefix}-${index}`,
     name: `bench-service-${service}`,
     runtime: "typescript",
     http_host: "127.0.0.1",
@@ -65,23 +73,55 @@ function registration(index: number): MeshAgentRegistration {
   };
 }
 
-/** Sends `count` requests built by `request(i)` with 32 concurrent clients; returns req/s. */
-async function load(count: number, request: (i: number) => Promise<Response>): Promise<number> {
-  let next = 0;
+/**
+ * Sends requests `from` to `from + count - 1`, built by `request(i)`, with 32
+ * concurrent clients; returns the seconds taken.
+ */
+async function timeLoad(
+  from: number,
+  count: number,
+  request: (i: number) => Promise<Response>,
+): Promise<number> {
+  let next = from;
   let failures = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (next < count) {
+      while (next < from + count) {
         const response = await request(next++);
         if (response.status >= 300 && response.status !== 202) failures++;
         await response.body?.cancel();
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
   if (failures > 0) throw new Error(`${failures} of ${count} requests failed`);
-  return count / seconds;
+  return (performance.now() - started) / 1000;
+}
+
+/** Requests per second of the registry and of the bare responder over the same requests. */
+interface Throughput {
+  registry: number;
+  bare: number;
+}
+
+/**
+ * Sends the same `count` requests to the bare responder and to the registry
+ * in interleaved slices, so that the noise of a shared machine hits both alike.
+ */
+async function compare(
+  count: number,
+  bare: (i: number) => Promise<Response>,
+  registry: (i: number) => Promise<Response>,
+): Promise<Throughput> {
+  let bareSeconds = 0;
+  let registrySeconds = 0;
+  for (let slice = 0; slice < SLICES; slice++) {
+    const from = Math.floor(slice * count / SLICES);
+    const to = Math.floor((slice + 1) * count / SLICES);
+    bareSeconds += await timeLoad(from, to - from, bare);
+    registrySeconds += await timeLoad(from, to - from, registry);
+  }
+  return { registry: count / registrySeconds, bare: count / bareSeconds };
 }
 
 /** A server subprocess (this file with `--serve`), which prints its URL on stdout. */
@@ -131,19 +171,25 @@ async function serve(kind: string, dbDir: string): Promise<void> {
     await stopped;
     await server.shutdown();
   } else {
-    const registry = serveRegistry({ databaseUrl: `${dbDir}/bench.db`, port: 0 });
+    // Agents registered early must stay healthy however long a slow machine takes.
+    const registry = serveRegistry({
+      databaseUrl: `${dbDir}/bench.db`,
+      port: 0,
+      timeoutThresholdMs: 3_600_000,
+      evictionThresholdMs: 7_200_000,
+    });
     console.log(registry.url);
     await stopped;
     await registry.close();
   }
 }
 
-function post(url: string, bodies: string[], offset = 0) {
+function post(url: string, bodies: string[]) {
   return (i: number) =>
     fetch(`${url}/heartbeat`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: bodies[(i + offset) % bodies.length],
+      body: bodies[i % bodies.length],
     });
 }
 
@@ -164,26 +210,33 @@ async function bench(): Promise<void> {
         `HEAD ${HEAD_ROUNDS} rounds over ${HEAD_AGENTS} agents`,
     );
 
-    // Warm both servers (and the client) up; the registry warms on agents beyond the measured ones.
-    await load(WARMUP_REQUESTS, post(bare.url, postBodies));
-    await load(WARMUP_REQUESTS, head(bare.url));
-
-    const barePost = await load(POST_AGENTS, post(bare.url, postBodies));
-    const registryPost = await load(POST_AGENTS, post(registry.url, postBodies));
-    await load(HEAD_AGENTS - POST_AGENTS, post(registry.url, bodies, POST_AGENTS));
-
-    const requests = HEAD_AGENTS * HEAD_ROUNDS;
-    await load(WARMUP_REQUESTS, head(registry.url));
-    const bareHead = await load(requests, head(bare.url));
-    const registryHead = await load(requests, head(registry.url));
-
-    report("POST /heartbeat", registryPost, barePost, POST_TARGET);
-    report(
-      `HEAD /heartbeat/{id} (${HEAD_AGENTS} agents registered)`,
-      registryHead,
-      bareHead,
-      HEAD_TARGET,
+    // Warm both servers (and the client) up. The registry warms on throwaway
+    // agents, unregistered again so the measured registrations meet an empty mesh.
+    await timeLoad(0, WARMUP_REQUESTS, post(bare.url, postBodies));
+    await timeLoad(0, WARMUP_REQUESTS, head(bare.url));
+    const warmupBodies = Array.from(
+      { length: WARMUP_REQUESTS },
+      (_, i) => JSON.stringify(registration(i, "bench-warmup")),
     );
+    await timeLoad(0, WARMUP_REQUESTS, post(registry.url, warmupBodies));
+    await timeLoad(
+      0,
+      WARMUP_REQUESTS,
+      (i) => fetch(`${registry.url}/agents/bench-warmup-${i}`, { method: "DELETE" }),
+    );
+
+    const posts = await compare(
+      POST_AGENTS,
+      post(bare.url, postBodies),
+      post(registry.url, postBodies),
+    );
+    await timeLoad(POST_AGENTS, HEAD_AGENTS - POST_AGENTS, post(registry.url, bodies));
+
+    await timeLoad(0, WARMUP_REQUESTS, head(registry.url));
+    const heads = await compare(HEAD_AGENTS * HEAD_ROUNDS, head(bare.url), head(registry.url));
+
+    report("POST /heartbeat", posts, POST_TARGET);
+    report(`HEAD /heartbeat/{id} (${HEAD_AGENTS} agents registered)`, heads, HEAD_TARGET);
   } finally {
     await registry.stop();
     await bare.stop();
@@ -191,7 +244,7 @@ async function bench(): Promise<void> {
   }
 }
 
-function report(name: string, registry: number, bare: number, target: number): void {
+function report(name: string, { registry, bare }: Throughput, target: number): void {
   const ratio = registry / bare;
   console.log(
     `${name.padEnd(48)} registry ${registry.toFixed(0).padStart(6)}/s  bare ${

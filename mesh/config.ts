@@ -16,6 +16,8 @@ export interface AgentOverrides extends Partial<AgentOptions> {
   registryUrl?: string;
   /** Bearer token sent to `authRequired` tools and checked by ours (env `MCP_MESH_AUTH_TOKEN`). */
   authToken?: string;
+  /** Bearer token for the registry's write routes (env `MCP_MESH_REGISTRY_TOKEN`). */
+  registryToken?: string;
 }
 
 /** Fully resolved configuration of one running agent. */
@@ -38,6 +40,8 @@ export interface AgentConfig {
   registryUrl: string;
   /** Bearer token, when configured. */
   authToken?: string;
+  /** Bearer token sent to the registry, when configured. */
+  registryToken?: string;
   /** Health check, when declared. */
   healthCheck?: HealthCheck;
 }
@@ -55,6 +59,11 @@ function envNumber(name: string, valid: (n: number) => boolean): number | undefi
     throw new Error(`${name}=${JSON.stringify(raw)} is not valid`);
   }
   return value;
+}
+
+/** Reads `MCP_MESH_REGISTRY_TOKEN`: the registry's write token, when set. */
+export function envRegistryToken(): string | undefined {
+  return env("MCP_MESH_REGISTRY_TOKEN");
 }
 
 /**
@@ -95,6 +104,7 @@ export function resolveConfig(options: AgentOptions, overrides: AgentOverrides =
     heartbeatIntervalMs: interval * 1000,
     registryUrl: registryUrl.replace(/\/+$/, ""),
     authToken: overrides.authToken ?? env("MCP_MESH_AUTH_TOKEN"),
+    registryToken: overrides.registryToken ?? envRegistryToken(),
     healthCheck: overrides.healthCheck ?? options.healthCheck,
   };
 }

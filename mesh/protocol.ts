@@ -152,6 +152,28 @@ export interface ResolvedDependency {
   status: "available";
   /** Producer kwargs, absent when the provider declares none. */
   kwargs?: MeshToolKwargs;
+  /**
+   * Our extension: every healthy, available provider satisfying the
+   * dependency spec (for a fallback chain, the spec that won), the chosen one
+   * (the fields above) first, then the others in the registry's preference
+   * order. Lets consumers spread calls over replicas; mcp-mesh clients
+   * ignore it.
+   */
+  providers?: ResolvedProvider[];
+}
+
+/** One provider of a resolved dependency, as listed in {@linkcode ResolvedDependency.providers}. */
+export interface ResolvedProvider {
+  /** Provider agent id. */
+  agent_id: string;
+  /** Tool name to call on the provider. */
+  function_name: string;
+  /** Provider base URL. */
+  endpoint: string;
+  /** Capability version the provider declares. */
+  version: string;
+  /** Producer kwargs, absent when the provider declares none. */
+  kwargs?: MeshToolKwargs;
 }
 
 /** A dependency that no healthy provider satisfies. */

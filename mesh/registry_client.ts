@@ -5,16 +5,29 @@
  * @module
  */
 
+import { envRegistryToken } from "./config.ts";
 import type { MeshAgentRegistration, MeshRegistrationResponse } from "./protocol.ts";
+
+/** Options of {@linkcode RegistryClient}. */
+export interface RegistryClientOptions {
+  /**
+   * Bearer token sent with every request (the registry's write token);
+   * default: env `MCP_MESH_REGISTRY_TOKEN` when set.
+   */
+  token?: string;
+}
 
 /** Talks to one registry. Every method throws on network failure. */
 export class RegistryClient {
   /** Registry base URL without a trailing slash. */
   readonly url: string;
+  readonly #authorization: Record<string, string>;
 
   /** Creates a client for the registry at `url`. */
-  constructor(url: string) {
+  constructor(url: string, options: RegistryClientOptions = {}) {
     this.url = url.replace(/\/+$/, "");
+    const token = options.token ?? envRegistryToken();
+    this.#authorization = token ? { Authorization: `Bearer ${token}` } : {};
   }
 
   /** Full registration / heartbeat; throws unless the registry answers success. */
@@ -24,7 +37,7 @@ export class RegistryClient {
   ): Promise<MeshRegistrationResponse> {
     const response = await fetch(`${this.url}/heartbeat`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...this.#authorization },
       body: JSON.stringify(registration),
       signal,
     });
@@ -41,6 +54,7 @@ export class RegistryClient {
   async check(agentId: string, signal?: AbortSignal): Promise<number> {
     const response = await fetch(`${this.url}/heartbeat/${encodeURIComponent(agentId)}`, {
       method: "HEAD",
+      headers: this.#authorization,
       signal,
     });
     await response.body?.cancel();
@@ -51,6 +65,7 @@ export class RegistryClient {
   async unregister(agentId: string, signal?: AbortSignal): Promise<boolean> {
     const response = await fetch(`${this.url}/agents/${encodeURIComponent(agentId)}`, {
       method: "DELETE",
+      headers: this.#authorization,
       signal,
     });
     await response.body?.cancel();

@@ -65,6 +65,9 @@ export function providersOfAgent(agent: StoredAgent): Provider[] {
       endpoint,
       healthy,
       requiredDependencies: tool.dependencies.filter(isRequired),
+      // Memos filled later, declared now so that every provider has the same shape.
+      versionMatches: undefined,
+      json: undefined,
     };
     if (tool.kwargs !== undefined) provider.kwargs = tool.kwargs;
     return provider;

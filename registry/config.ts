@@ -10,13 +10,14 @@
  * | `HEALTH_CHECK_INTERVAL` | | `10` (seconds) |
  * | `DEFAULT_TIMEOUT_THRESHOLD` | | `20` (seconds) |
  * | `DEFAULT_EVICTION_THRESHOLD` | | `60` (seconds) |
+ * | `MCP_MESH_REGISTRY_TOKEN` | `--token` | none: write routes open |
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_DATABASE_URL } from "./mod.ts";
+import { DEFAULT_DATABASE_URL, REGISTRY_TOKEN_ENV } from "./mod.ts";
 
 /** Invalid configuration; the message is one line naming the setting. */
 export class ConfigError extends Error {
@@ -41,14 +42,16 @@ export interface RegistryConfig {
   timeoutThresholdMs: number;
   /** Silence in ms before an agent is removed. */
   evictionThresholdMs: number;
+  /** Bearer token the write routes require (`""`: none). */
+  token: string;
 }
 
 /** Reads an environment variable. */
 export type EnvLookup = (name: string) => string | undefined;
 
 /**
- * Builds the configuration from flags (`--host`, `--port`, `--db`) and
- * environment variables.
+ * Builds the configuration from flags (`--host`, `--port`, `--db`,
+ * `--token`) and environment variables.
  *
  * @throws {ConfigError} on an unknown flag or an invalid value.
  *
@@ -61,11 +64,16 @@ export type EnvLookup = (name: string) => string | undefined;
  * ```
  */
 export function parseConfig(args: string[], env: EnvLookup): RegistryConfig {
-  let flags: { host?: string; port?: string; db?: string };
+  let flags: { host?: string; port?: string; db?: string; token?: string };
   try {
     flags = parseArgs({
       args,
-      options: { host: { type: "string" }, port: { type: "string" }, db: { type: "string" } },
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        db: { type: "string" },
+        token: { type: "string" },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -84,6 +92,7 @@ export function parseConfig(args: string[], env: EnvLookup): RegistryConfig {
     healthCheckIntervalMs: seconds(env, "HEALTH_CHECK_INTERVAL", 10),
     timeoutThresholdMs: seconds(env, "DEFAULT_TIMEOUT_THRESHOLD", 20),
     evictionThresholdMs: seconds(env, "DEFAULT_EVICTION_THRESHOLD", 60),
+    token: flags.token ?? env(REGISTRY_TOKEN_ENV) ?? "",
   };
 }
 

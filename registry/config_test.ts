@@ -11,6 +11,7 @@ Deno.test("parseConfig: defaults, env, and flags overriding env", () => {
     healthCheckIntervalMs: 10_000,
     timeoutThresholdMs: 20_000,
     evictionThresholdMs: 60_000,
+    token: "",
   });
   const config = parseConfig(
     ["--port", "0", "--db", "flag.db"],
@@ -21,6 +22,7 @@ Deno.test("parseConfig: defaults, env, and flags overriding env", () => {
       HEALTH_CHECK_INTERVAL: "0.5",
       DEFAULT_TIMEOUT_THRESHOLD: "3",
       DEFAULT_EVICTION_THRESHOLD: "7",
+      MCP_MESH_REGISTRY_TOKEN: "from-env",
     }),
   );
   assert.deepEqual(config, {
@@ -30,7 +32,12 @@ Deno.test("parseConfig: defaults, env, and flags overriding env", () => {
     healthCheckIntervalMs: 500,
     timeoutThresholdMs: 3000,
     evictionThresholdMs: 7000,
+    token: "from-env",
   });
+  assert.equal(
+    parseConfig(["--token", "from-flag"], env({ MCP_MESH_REGISTRY_TOKEN: "from-env" })).token,
+    "from-flag",
+  );
 });
 
 Deno.test("parseConfig: invalid values name the setting", () => {

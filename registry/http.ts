@@ -22,6 +22,7 @@ import {
   type RegistryEventType,
   type RootResponse,
 } from "@mesh/sdk/protocol";
+import type { TokenCheck } from "./auth.ts";
 import { type MeshRegistry, StoreUnavailableError } from "./registry.ts";
 import { validateRegistration } from "./validate.ts";
 import denoJson from "./deno.json" with { type: "json" };
@@ -60,6 +61,15 @@ class BadRequest extends Error {
   }
 }
 
+/** Options of {@linkcode createHandler}. */
+export interface HandlerOptions {
+  /**
+   * When set, the write routes (`POST /heartbeat`, `HEAD /heartbeat/{id}`,
+   * `DELETE /agents/{id}`) answer 401 to requests it rejects; reads stay open.
+   */
+  authorize?: TokenCheck;
+}
+
 /**
  * Creates the HTTP handler of the registry API.
  *
@@ -77,12 +87,20 @@ class BadRequest extends Error {
  * await registry.close();
  * ```
  */
-export function createHandler(registry: MeshRegistry, ready: Promise<void>): Handler {
+export function createHandler(
+  registry: MeshRegistry,
+  ready: Promise<void>,
+  options: HandlerOptions = {},
+): Handler {
   let started = false;
   ready.then(() => started = true, () => {});
+  const { authorize } = options;
   return async (request) => {
     try {
       if (!started) await ready;
+      if (authorize !== undefined && isWrite(request) && !authorize(request)) {
+        return unauthorized(request);
+      }
       return await route(registry, request);
     } catch (error) {
       if (error instanceof BadRequest) {
@@ -131,6 +149,25 @@ function route(registry: MeshRegistry, request: Request): Promise<Response> | Re
   return errorResponse(404, `no route ${method} ${path}`, { path });
 }
 
+/** Whether a request is one of the write routes (they change what the registry stores). */
+function isWrite({ method, url }: Request): boolean {
+  if (method !== "POST" && method !== "HEAD" && method !== "DELETE") return false;
+  const path = pathOf(url);
+  return method === "POST"
+    ? path === "/heartbeat"
+    : path.startsWith(method === "HEAD" ? "/heartbeat/" : "/agents/");
+}
+
+function unauthorized(request: Request): Response {
+  const headers = { "www-authenticate": 'Bearer realm="mcp-mesh-registry"' };
+  if (request.method === "HEAD") return new Response(null, { status: 401, headers });
+  const response = errorResponse(401, "missing or invalid bearer token", {
+    header: "Authorization",
+  });
+  response.headers.set("www-authenticate", headers["www-authenticate"]);
+  return response;
+}
+
 async function heartbeat(registry: MeshRegistry, request: Request): Promise<Response> {
   const body = await readJson(request);
   const result = validateRegistration(body);
@@ -139,7 +176,8 @@ async function heartbeat(registry: MeshRegistry, request: Request): Promise<Resp
       field: result.field,
     });
   }
-  return json(200, await registry.heartbeat(result.content, result.warnings));
+  const response = await registry.heartbeat(result.content, result.warnings);
+  return new Response(response, { headers: { "content-type": "application/json" } });
 }
 
 function listAgents(registry: MeshRegistry, request: Request): Response {

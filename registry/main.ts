@@ -1,9 +1,10 @@
 /**
  * The registry process (`deno task registry`). Configured by `HOST`,
  * `PORT`, `DATABASE_URL`, `HEALTH_CHECK_INTERVAL`,
- * `DEFAULT_TIMEOUT_THRESHOLD`, `DEFAULT_EVICTION_THRESHOLD` and the flags
- * `--host`, `--port`, `--db`. Prints one line with its URL and database,
- * shuts down cleanly on SIGINT/SIGTERM, exits 2 on invalid configuration.
+ * `DEFAULT_TIMEOUT_THRESHOLD`, `DEFAULT_EVICTION_THRESHOLD`,
+ * `MCP_MESH_REGISTRY_TOKEN` and the flags `--host`, `--port`, `--db`,
+ * `--token`. Prints one line with its URL and database, shuts down cleanly
+ * on SIGINT/SIGTERM, exits 2 on invalid configuration.
  *
  * @example
  * ```sh

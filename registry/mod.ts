@@ -19,12 +19,14 @@
  * @module
  */
 
+import { createTokenCheck, REGISTRY_TOKEN_ENV } from "./auth.ts";
 import { createHandler, type Handler } from "./http.ts";
 import { MeshRegistry } from "./registry.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { RegistryStore } from "./store.ts";
 
 export { REGISTRY_VERSION, SERVICE_NAME } from "./http.ts";
+export { REGISTRY_TOKEN_ENV } from "./auth.ts";
 export type {
   AgentContent,
   AgentWrite,
@@ -62,6 +64,12 @@ export interface RegistryOptions {
   evictionThresholdMs?: number;
   /** A store to use instead of opening `databaseUrl` (closed by the registry). */
   store?: RegistryStore;
+  /**
+   * Bearer token the write routes (`POST /heartbeat`, `HEAD /heartbeat/{id}`,
+   * `DELETE /agents/{id}`) require; reads stay open. Default: env
+   * `MCP_MESH_REGISTRY_TOKEN` when set (and readable); `""` disables it.
+   */
+  token?: string;
 }
 
 /** An embeddable registry. */
@@ -93,8 +101,17 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     timeoutThresholdMs: options.timeoutThresholdMs ?? 20_000,
     evictionThresholdMs: options.evictionThresholdMs ?? 60_000,
   });
-  const handler: Handler = createHandler(registry, registry.start());
+  const token = options.token ?? envToken();
+  const handler: Handler = createHandler(registry, registry.start(), {
+    authorize: token ? createTokenCheck(token) : undefined,
+  });
   return { handler, close: () => registry.close() };
+}
+
+/** `MCP_MESH_REGISTRY_TOKEN`, when set and the process may read it. */
+function envToken(): string | undefined {
+  const access = Deno.permissions.querySync({ name: "env", variable: REGISTRY_TOKEN_ENV });
+  return access.state === "granted" ? Deno.env.get(REGISTRY_TOKEN_ENV) : undefined;
 }
 
 /** A registry serving HTTP. */

@@ -11,11 +11,11 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type {
   AgentInfo,
   AgentStatus,
   CapabilityInfo,
-  DependencyResolution,
   DependencyResolutionInfo,
   MeshRegistrationResponse,
   RegistryEventInfo,
@@ -23,10 +23,15 @@ import type {
 import {
   type AvailabilityCheck,
   createAvailabilityCheck,
-  type EntryResolution,
   type Provider,
+  rankEntry,
   resolveEntry,
 } from "./resolver.ts";
+import {
+  dependencyResolutionJson,
+  type JsonText,
+  registrationResponseJson,
+} from "./response_json.ts";
 import { CapabilityIndex, endpointOf, providersOfAgent } from "./capability_index.ts";
 import type {
   AgentContent,
@@ -79,7 +84,7 @@ interface HeartbeatJob {
   kind: "heartbeat";
   incoming: AgentContent;
   warnings: string[];
-  resolve(response: MeshRegistrationResponse): void;
+  resolve(response: JsonText<MeshRegistrationResponse>): void;
   reject(error: unknown): void;
 }
 
@@ -92,7 +97,6 @@ type Job = HeartbeatJob | ExclusiveJob;
 
 interface HeartbeatPlan {
   agent: StoredAgent;
-  contentKey: string;
   existing: AgentEntry | undefined;
   /** New agent, changed content, or back from unhealthy. */
   topologyChanged: boolean;
@@ -102,8 +106,6 @@ interface HeartbeatPlan {
 interface AgentEntry {
   agent: StoredAgent;
   providers: Provider[];
-  /** Serialized content, to tell a plain heartbeat from a change. */
-  contentKey: string;
   /** Topology version this agent last received in a full heartbeat. */
   seenVersion: number;
 }
@@ -131,6 +133,8 @@ export class MeshRegistry {
   readonly #pendingLastSeen = new Map<string, number>();
   #version = 1;
   #availability: { version: number; check: AvailabilityCheck } | undefined;
+  /** JSON of each declared dependency's resolution (by the dependency's JSON) at `version`. */
+  #resolutions = { version: 0, json: new Map<string, string>() };
   #storeHealthy = true;
   readonly #jobs: Job[] = [];
   #draining: Promise<void> | undefined;
@@ -150,7 +154,7 @@ export class MeshRegistry {
   /** Loads the stored agents and starts the health monitor. */
   async start(): Promise<void> {
     this.#startedAt = Date.now();
-    for (const agent of await this.#store.loadAgents()) this.#put(agent, contentKeyOf(agent), 0);
+    for (const agent of await this.#store.loadAgents()) this.#put(agent, 0);
     this.#timer = setInterval(() => {
       this.checkHealth().catch(() => {/* recorded in storeHealthy; retried next tick */});
     }, this.#timing.healthCheckIntervalMs);
@@ -168,61 +172,70 @@ export class MeshRegistry {
 
   /**
    * Registration and full heartbeat: stores the agent (healthy, seen now)
-   * and resolves its dependencies.
+   * and resolves its dependencies. Answers the JSON text of the response.
    *
    * @throws {StoreUnavailableError} when the store fails (nothing changed).
    */
-  heartbeat(incoming: AgentContent, warnings: string[]): Promise<MeshRegistrationResponse> {
-    const { promise, resolve, reject } = Promise.withResolvers<MeshRegistrationResponse>();
+  heartbeat(
+    incoming: AgentContent,
+    warnings: string[],
+  ): Promise<JsonText<MeshRegistrationResponse>> {
+    const { promise, resolve, reject } = Promise.withResolvers<
+      JsonText<MeshRegistrationResponse>
+    >();
     this.#enqueue({ kind: "heartbeat", incoming, warnings, resolve, reject });
     return promise;
   }
 
   /**
    * Stores a batch of full heartbeats (distinct agents) in one transaction,
-   * then answers each against the resulting topology.
+   * then answers each against the resulting topology. A heartbeat that
+   * changes nothing but the time is not written: its `last_seen` reaches the
+   * store with the next batch of fast heartbeats.
    */
   async #storeHeartbeats(batch: HeartbeatJob[]): Promise<void> {
     const now = Date.now();
     const plans = batch.map((job) =>
       planHeartbeat(job.incoming, this.#agents.get(job.incoming.id), now)
     );
-    try {
-      await this.#commit({
-        writes: plans.map(({ agent, topologyChanged }) => ({
-          agent,
-          replaceTools: topologyChanged,
-        })),
-        events: plans.flatMap((plan) => plan.events),
-      });
-    } catch (error) {
-      for (const job of batch) job.reject(error);
-      return;
+    const changed = plans.filter((plan) => plan.topologyChanged);
+    if (changed.length > 0 || !this.#storeHealthy) {
+      try {
+        await this.#commit({
+          writes: changed.map(({ agent }) => ({ agent, replaceTools: true })),
+          events: changed.flatMap((plan) => plan.events),
+        });
+      } catch (error) {
+        for (const job of batch) job.reject(error);
+        return;
+      }
     }
-    for (const { agent, contentKey, existing, topologyChanged } of plans) {
-      this.#pendingLastSeen.delete(agent.id);
+    for (const { agent, existing, topologyChanged } of plans) {
       if (existing === undefined || topologyChanged) {
+        this.#pendingLastSeen.delete(agent.id);
         this.#remove(agent.id);
-        this.#put(agent, contentKey, 0);
+        this.#put(agent, 0);
       } else {
+        this.#pendingLastSeen.set(agent.id, now);
         existing.agent = { ...agent, tools: existing.agent.tools };
       }
     }
-    if (plans.some((plan) => plan.topologyChanged)) this.#version++;
+    if (changed.length > 0) this.#version++;
     for (const [position, { agent, existing }] of plans.entries()) {
       this.#agents.get(agent.id)!.seenVersion = this.#version;
-      const response: MeshRegistrationResponse = {
-        status: "success",
-        timestamp: new Date(now).toISOString(),
-        message: existing === undefined
-          ? "Agent registered via heartbeat"
-          : "Agent updated via heartbeat",
-        agent_id: agent.id,
-        dependencies_resolved: this.#resolveForResponse(agent),
-      };
       const { warnings, resolve } = batch[position];
-      if (warnings.length > 0) response.warnings = warnings;
-      resolve(response);
+      resolve(registrationResponseJson(
+        {
+          status: "success",
+          timestamp: new Date(now).toISOString(),
+          message: existing === undefined
+            ? "Agent registered via heartbeat"
+            : "Agent updated via heartbeat",
+          agent_id: agent.id,
+          ...(warnings.length > 0 ? { warnings } : {}),
+        },
+        this.#resolveForResponse(agent),
+      ));
     }
   }
 
@@ -262,7 +275,8 @@ export class MeshRegistry {
 
   /**
    * One health-monitor pass: persists pending `last_seen` times, marks
-   * silent agents unhealthy and evicts long-silent ones. Runs on a timer;
+   * silent agents unhealthy, evicts long-silent ones and lets the store do
+   * its housekeeping. Runs on a timer;
    * callable directly.
    */
   checkHealth(): Promise<void> {
@@ -296,10 +310,11 @@ export class MeshRegistry {
       for (const [id, status] of statuses) {
         const entry = this.#agents.get(id)!;
         this.#remove(id);
-        this.#put({ ...entry.agent, status, updated_at: now }, entry.contentKey, entry.seenVersion);
+        this.#put({ ...entry.agent, status, updated_at: now }, entry.seenVersion);
       }
       if (deletes.length > 0 || statuses.size > 0) this.#version++;
       if (events.length > 0) await this.#store.pruneEvents(MAX_STORED_EVENTS);
+      await this.#store.maintain?.();
     });
   }
 
@@ -376,7 +391,7 @@ export class MeshRegistry {
    */
   async #drain(): Promise<void> {
     while (this.#jobs.length > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => setImmediate(resolve));
       const first = this.#jobs[0];
       if (first.kind === "exclusive") {
         this.#jobs.shift();
@@ -409,9 +424,9 @@ export class MeshRegistry {
     }
   }
 
-  #put(agent: StoredAgent, contentKey: string, seenVersion: number): void {
+  #put(agent: StoredAgent, seenVersion: number): void {
     const providers = providersOfAgent(agent);
-    this.#agents.set(agent.id, { agent, providers, contentKey, seenVersion });
+    this.#agents.set(agent.id, { agent, providers, seenVersion });
     this.#index.add(providers);
   }
 
@@ -429,13 +444,31 @@ export class MeshRegistry {
     return this.#availability.check;
   }
 
-  #resolveForResponse(agent: StoredAgent): Record<string, DependencyResolution[]> {
+  /**
+   * JSON of the agent's `dependencies_resolved` by function. Each declared
+   * dependency is resolved once per topology version: agents declaring the
+   * same one (replicas, or everyone re-registering after a change) share it.
+   */
+  #resolveForResponse(agent: StoredAgent): Map<string, string[]> {
+    if (this.#resolutions.version !== this.#version) {
+      this.#resolutions = { version: this.#version, json: new Map() };
+    }
+    const cache = this.#resolutions.json;
     const check = this.#availabilityCheck();
-    const resolved: Record<string, DependencyResolution[]> = {};
+    const resolved = new Map<string, string[]>();
     for (const tool of agent.tools) {
       if (tool.dependencies.length === 0) continue;
-      resolved[tool.function_name] = tool.dependencies.map((entry) =>
-        toDependencyResolution(resolveEntry(entry, this.#index, check))
+      resolved.set(
+        tool.function_name,
+        tool.dependencies.map((dependency) => {
+          const key = JSON.stringify(dependency);
+          let json = cache.get(key);
+          if (json === undefined) {
+            json = dependencyResolutionJson(rankEntry(dependency, this.#index, check));
+            cache.set(key, json);
+          }
+          return json;
+        }),
       );
     }
     return resolved;
@@ -504,8 +537,7 @@ function planHeartbeat(
   existing: AgentEntry | undefined,
   now: number,
 ): HeartbeatPlan {
-  const contentKey = contentKeyOf(incoming);
-  const changed = existing !== undefined && existing.contentKey !== contentKey;
+  const changed = existing !== undefined && !sameContent(existing.agent, incoming);
   const recovered = existing !== undefined && existing.agent.status !== "healthy";
   const topologyChanged = existing === undefined || changed || recovered;
   const agent: StoredAgent = {
@@ -523,22 +555,32 @@ function planHeartbeat(
     );
   }
   if (changed) events.push(newEvent("update", agent, now, { reason: "content_changed" }));
-  return { agent, contentKey, existing, topologyChanged, events };
+  return { agent, existing, topologyChanged, events };
 }
 
-/** Serializes what an agent declares, to tell a plain heartbeat from a change. */
-function contentKeyOf(agent: AgentContent): string {
-  return JSON.stringify([
-    agent.name,
-    agent.agent_type,
-    agent.runtime,
-    agent.description,
-    agent.version,
-    agent.http_host,
-    agent.http_port,
-    agent.namespace,
-    agent.tools,
-  ]);
+/** Whether two agents declare the same content (a plain heartbeat, not a change). */
+function sameContent(a: AgentContent, b: AgentContent): boolean {
+  return a.name === b.name && a.agent_type === b.agent_type && a.runtime === b.runtime &&
+    a.description === b.description && a.version === b.version &&
+    a.http_host === b.http_host && a.http_port === b.http_port && a.namespace === b.namespace &&
+    jsonEqual(a.tools, b.tools);
+}
+
+/** Deep equality of JSON values (object key order does not matter). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length &&
+      a.every((item, index) => jsonEqual(item, b[index]));
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) =>
+    Object.hasOwn(b, key) &&
+    jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])
+  );
 }
 
 function newEvent(
@@ -555,17 +597,4 @@ function newEvent(
   };
   if (data !== undefined) event.data = data;
   return event;
-}
-
-function toDependencyResolution({ spec, provider }: EntryResolution): DependencyResolution {
-  if (provider === undefined) return { capability: spec.capability, status: "unresolved" };
-  const resolved: DependencyResolution = {
-    agent_id: provider.agentId,
-    function_name: provider.functionName,
-    endpoint: provider.endpoint,
-    capability: provider.capability,
-    status: "available",
-  };
-  if (provider.kwargs !== undefined) resolved.kwargs = provider.kwargs;
-  return resolved;
 }

@@ -51,6 +51,10 @@ export interface Provider {
   healthy: boolean;
   /** The tool's dependencies that are `required` (they gate its availability). */
   requiredDependencies: readonly MeshDependencyEntry[];
+  /** Results of version constraints checked against this provider (a memo the resolver fills). */
+  versionMatches?: Map<string, boolean>;
+  /** JSON fragments of this provider in heartbeat answers (a memo `response_json.ts` fills). */
+  json?: { chosen?: string; listed?: string };
 }
 
 /** Looks up the providers of a capability. */
@@ -67,6 +71,9 @@ export interface Availability {
   reason?: string;
 }
 
+const AVAILABLE: Availability = Object.freeze({ available: true });
+const UNHEALTHY: Availability = Object.freeze({ available: false, reason: "agent unhealthy" });
+
 /** Tells whether a provider is available. */
 export type AvailabilityCheck = (provider: Provider) => Availability;
 
@@ -76,6 +83,12 @@ export interface EntryResolution {
   spec: MeshToolDependencyRegistration;
   /** The chosen provider, when one resolved. */
   provider?: Provider;
+}
+
+/** Outcome of resolving one declared dependency, with every qualifying provider. */
+export interface RankedResolution extends EntryResolution {
+  /** Available providers of the winning spec, best first (empty when unresolved). */
+  providers: readonly Provider[];
 }
 
 /**
@@ -89,23 +102,31 @@ export interface EntryResolution {
  * ```
  */
 export function parseVersion(version: string): semver.SemVer | null {
-  return semver.parse(version) ?? semver.coerce(version);
+  return cached(versionCache, version, () => semver.parse(version) ?? semver.coerce(version));
 }
 
+/** Most entries of each parse cache; a full cache starts over. */
+const PARSE_CACHE_LIMIT = 1000;
+const versionCache = new Map<string, semver.SemVer | null>();
 const rangeCache = new Map<string, semver.Range | null>();
-const RANGE_CACHE_LIMIT = 1000;
+
+function cached<T>(cache: Map<string, T>, text: string, parse: () => T): T {
+  let value = cache.get(text);
+  if (value !== undefined || cache.has(text)) return value as T;
+  value = parse();
+  if (cache.size >= PARSE_CACHE_LIMIT) cache.clear();
+  cache.set(text, value);
+  return value;
+}
 
 function rangeOf(constraint: string): semver.Range | null {
-  let range = rangeCache.get(constraint);
-  if (range !== undefined) return range;
-  try {
-    range = new semver.Range(constraint);
-  } catch {
-    range = null;
-  }
-  if (rangeCache.size >= RANGE_CACHE_LIMIT) rangeCache.clear();
-  rangeCache.set(constraint, range);
-  return range;
+  return cached(rangeCache, constraint, () => {
+    try {
+      return new semver.Range(constraint);
+    } catch {
+      return null;
+    }
+  });
 }
 
 /**
@@ -195,6 +216,36 @@ function preferredCount(wanted: readonly TagSpec[] | undefined): number {
 }
 
 /**
+ * Tag score of `candidate` for `spec` when it qualifies (namespace, tags,
+ * version, availability), else -1. Candidates scoring at most `atLeast` are
+ * rejected before the costlier version and availability checks.
+ */
+function qualifyingScore(
+  candidate: Provider,
+  spec: MeshToolDependencyRegistration,
+  isAvailable: AvailabilityCheck,
+  atLeast: number,
+): number {
+  if (candidate.namespace !== (spec.namespace || "default")) return -1;
+  const score = tagScore(candidate.tags, spec.tags);
+  if (score <= atLeast) return -1;
+  if (!satisfiesMemoized(candidate, spec.version)) return -1;
+  return isAvailable(candidate).available ? score : -1;
+}
+
+/** {@linkcode versionSatisfies} for a provider, remembered per constraint. */
+function satisfiesMemoized(provider: Provider, constraint: string | undefined): boolean {
+  if (constraint === undefined || constraint === "") return true;
+  provider.versionMatches ??= new Map();
+  let matches = provider.versionMatches.get(constraint);
+  if (matches === undefined) {
+    matches = versionSatisfies(provider.version, provider.semver, constraint);
+    provider.versionMatches.set(constraint, matches);
+  }
+  return matches;
+}
+
+/**
  * The best available provider for one spec, or undefined.
  *
  * @example
@@ -209,22 +260,48 @@ export function pickProvider(
   index: ProviderIndex,
   isAvailable: AvailabilityCheck,
 ): Provider | undefined {
-  const namespace = spec.namespace || "default";
   const bestPossible = preferredCount(spec.tags);
   let best: Provider | undefined;
   let bestScore = -1;
   // Candidates come in preference order: on equal scores the first one wins.
   for (const candidate of index.providersOf(spec.capability)) {
-    if (candidate.namespace !== namespace) continue;
-    const score = tagScore(candidate.tags, spec.tags);
-    if (score <= bestScore) continue;
-    if (!versionSatisfies(candidate.version, candidate.semver, spec.version)) continue;
-    if (!isAvailable(candidate).available) continue;
+    const score = qualifyingScore(candidate, spec, isAvailable, bestScore);
+    if (score < 0) continue;
     best = candidate;
     bestScore = score;
     if (score === bestPossible) break;
   }
   return best;
+}
+
+/**
+ * Every available provider for one spec, best first: the one
+ * {@linkcode pickProvider} chooses, then the others by tag score and
+ * {@linkcode compareProviders} order.
+ *
+ * @example
+ * ```ts
+ * import { rankProviders, type ProviderIndex } from "./resolver.ts";
+ * const index: ProviderIndex = { providersOf: () => [] };
+ * rankProviders({ capability: "time" }, index, () => ({ available: true })); // []
+ * ```
+ */
+export function rankProviders(
+  spec: MeshToolDependencyRegistration,
+  index: ProviderIndex,
+  isAvailable: AvailabilityCheck,
+): Provider[] {
+  const ranked: { provider: Provider; score: number }[] = [];
+  let mixedScores = false;
+  for (const candidate of index.providersOf(spec.capability)) {
+    const score = qualifyingScore(candidate, spec, isAvailable, -1);
+    if (score < 0) continue;
+    if (ranked.length > 0 && ranked[0].score !== score) mixedScores = true;
+    ranked.push({ provider: candidate, score });
+  }
+  // A stable sort keeps the preference order among equal scores.
+  if (mixedScores) ranked.sort((a, b) => b.score - a.score);
+  return ranked.map(({ provider }) => provider);
 }
 
 /** The specs of a declared dependency: one spec, or a fallback chain. */
@@ -248,10 +325,44 @@ export function resolveEntry(
   index: ProviderIndex,
   isAvailable: AvailabilityCheck,
 ): EntryResolution {
+  return firstResolving(entry, (spec) => {
+    const provider = pickProvider(spec, index, isAvailable);
+    return provider === undefined ? undefined : { spec, provider };
+  });
+}
+
+/**
+ * Resolves one declared dependency with every provider of the spec that
+ * wins, best first (see {@linkcode rankProviders}).
+ *
+ * @example
+ * ```ts
+ * import { rankEntry, type ProviderIndex } from "./resolver.ts";
+ * const index: ProviderIndex = { providersOf: () => [] };
+ * rankEntry({ capability: "a" }, index, () => ({ available: true })).providers; // []
+ * ```
+ */
+export function rankEntry(
+  entry: MeshDependencyEntry,
+  index: ProviderIndex,
+  isAvailable: AvailabilityCheck,
+): RankedResolution {
+  const resolution = firstResolving<RankedResolution>(entry, (spec) => {
+    const providers = rankProviders(spec, index, isAvailable);
+    return providers.length === 0 ? undefined : { spec, provider: providers[0], providers };
+  });
+  return { providers: [], ...resolution };
+}
+
+/** The first spec of `entry` that `attempt` resolves, else the first spec unresolved. */
+function firstResolving<T extends EntryResolution>(
+  entry: MeshDependencyEntry,
+  attempt: (spec: MeshToolDependencyRegistration) => T | undefined,
+): T | EntryResolution {
   const specs = specsOf(entry);
   for (const spec of specs) {
-    const provider = pickProvider(spec, index, isAvailable);
-    if (provider !== undefined) return { spec, provider };
+    const resolved = attempt(spec);
+    if (resolved !== undefined) return resolved;
   }
   return { spec: specs[0] };
 }
@@ -278,17 +389,15 @@ export function createAvailabilityCheck(index: ProviderIndex): AvailabilityCheck
   const decided = new Map<Provider, Availability>();
   const deciding = new Set<Provider>();
   const check: AvailabilityCheck = (provider) => {
+    if (!provider.healthy) return UNHEALTHY;
+    if (provider.requiredDependencies.length === 0) return AVAILABLE;
     const known = decided.get(provider);
     if (known !== undefined) return known;
-    if (!provider.healthy) {
-      return remember(provider, { available: false, reason: "agent unhealthy" });
-    }
-    if (provider.requiredDependencies.length === 0) return { available: true };
     if (deciding.has(provider)) {
       return { available: false, reason: "cycle of required dependencies" };
     }
     deciding.add(provider);
-    let result: Availability = { available: true };
+    let result = AVAILABLE;
     for (const entry of provider.requiredDependencies) {
       if (resolveEntry(entry, index, check).provider === undefined) {
         result = {
@@ -299,9 +408,6 @@ export function createAvailabilityCheck(index: ProviderIndex): AvailabilityCheck
       }
     }
     deciding.delete(provider);
-    return remember(provider, result);
-  };
-  const remember = (provider: Provider, result: Availability): Availability => {
     decided.set(provider, result);
     return result;
   };

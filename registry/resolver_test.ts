@@ -7,6 +7,7 @@ import {
   pickProvider,
   type Provider,
   type ProviderIndex,
+  rankEntry,
   resolveEntry,
   tagScore,
   versionSatisfies,
@@ -185,4 +186,74 @@ Deno.test("pickProvider: a self-dependency resolves (optional edge)", () => {
   const index = indexOf(time);
   const found = pickProvider({ capability: "time_service" }, index, createAvailabilityCheck(index));
   assert.equal(found, time);
+});
+
+function ranked(entry: MeshDependencyEntry, ...providers: Provider[]): string[] {
+  const index = indexOf(...providers);
+  return rankEntry(entry, index, createAvailabilityCheck(index)).providers.map((found) =>
+    found.agentId
+  );
+}
+
+Deno.test("rankEntry: every qualifying provider, the chosen one first", () => {
+  const eu1 = provider("eu1", "geo", { version: "1.2.0", tags: ["eu"] });
+  const eu2 = provider("eu2", "geo", { version: "2.0.0", tags: ["eu"] });
+  const fast = provider("fast", "geo", { version: "1.0.0", tags: ["eu", "fast"] });
+  const beta = provider("beta", "geo", { version: "3.0.0", tags: ["eu", "beta"] });
+  const us = provider("us", "geo", { version: "1.5.0", tags: ["us"] });
+  const down = provider("down", "geo", { version: "9.0.0", healthy: false });
+  const prod = provider("prod", "geo", { namespace: "prod" });
+  const gated = provider("gated", "geo", {
+    requiredDependencies: [{ capability: "satellite", required: true }],
+  });
+  const all = [eu1, eu2, fast, beta, us, down, prod, gated];
+  assert.deepEqual(ranked({ capability: "geo" }, ...all), ["beta", "eu2", "us", "eu1", "fast"]);
+  assert.deepEqual(ranked({ capability: "geo", tags: ["eu", "+fast"] }, ...all), [
+    "fast",
+    "beta",
+    "eu2",
+    "eu1",
+  ]);
+  assert.deepEqual(ranked({ capability: "geo", tags: ["-beta", "-us"] }, ...all), [
+    "eu2",
+    "eu1",
+    "fast",
+  ]);
+  assert.deepEqual(ranked({ capability: "geo", tags: [["us", "fast"]] }, ...all), ["us", "fast"]);
+  assert.deepEqual(ranked({ capability: "geo", version: "~1.2" }, ...all), ["eu1"]);
+  assert.deepEqual(ranked({ capability: "geo", namespace: "prod" }, ...all), ["prod"]);
+  assert.deepEqual(ranked({ capability: "geo", version: ">=10" }, ...all), []);
+  const withSatellite = [...all, provider("sat", "satellite")];
+  assert.ok(ranked({ capability: "geo" }, ...withSatellite).includes("gated"));
+
+  // The chosen provider is always the first listed.
+  for (
+    const spec of [
+      { capability: "geo" },
+      { capability: "geo", tags: ["+fast", "+us"] },
+      { capability: "geo", tags: ["+beta", "-fast"] },
+      { capability: "geo", version: "^1" },
+    ]
+  ) {
+    const index = indexOf(...withSatellite);
+    const check = createAvailabilityCheck(index);
+    assert.equal(
+      rankEntry(spec, index, check).providers[0],
+      resolveEntry(spec, index, check).provider,
+    );
+  }
+});
+
+Deno.test("rankEntry: a fallback chain lists the providers of the spec that won", () => {
+  const chain: MeshDependencyEntry = [{ capability: "fast_geo" }, { capability: "geo" }];
+  assert.deepEqual(ranked(chain, provider("a", "geo"), provider("b", "geo")), ["a", "b"]);
+  assert.deepEqual(
+    ranked(chain, provider("a", "geo"), provider("f2", "fast_geo"), provider("f1", "fast_geo")),
+    ["f1", "f2"],
+  );
+  const index = indexOf();
+  const none = rankEntry(chain, index, createAvailabilityCheck(index));
+  assert.equal(none.provider, undefined);
+  assert.deepEqual(none.providers, []);
+  assert.equal(none.spec.capability, "fast_geo");
 });

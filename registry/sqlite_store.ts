@@ -2,9 +2,10 @@
  * {@linkcode RegistryStore} on embedded SQLite (`node:sqlite`).
  *
  * WAL mode with `synchronous=NORMAL` (a commit survives a process crash; the
- * last commits may be lost on power loss), a versioned schema migrated on
+ * last commits may be lost on power loss), checkpoints on the registry's
+ * health tick rather than inside commits, a versioned schema migrated on
  * open, every {@linkcode StoreChanges} applied in one transaction, prepared
- * statements reused.
+ * statements reused, an agent's tools kept as one JSON column.
  *
  * @module
  */
@@ -18,8 +19,11 @@ import type {
 } from "@mesh/sdk/protocol";
 import type { EventQuery, RegistryStore, StoreChanges, StoredAgent, StoredTool } from "./store.ts";
 
+/** A schema migration: SQL, or a function for data rewrites. */
+type Migration = string | ((db: DatabaseSync) => void);
+
 /** Schema migrations, applied in order; index + 1 is the schema version. */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE agents (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -59,7 +63,41 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_agent ON events (agent_id, id);
    CREATE INDEX events_type ON events (event_type, id);`,
+  moveToolsIntoAgents,
 ];
+
+/**
+ * Schema 2: an agent's tools are one JSON array in `agents.tools` (one row
+ * write per registration instead of one per tool); existing tool rows move
+ * there and the `tools` table goes.
+ */
+function moveToolsIntoAgents(db: DatabaseSync): void {
+  db.exec("ALTER TABLE agents ADD COLUMN tools TEXT NOT NULL DEFAULT '[]'");
+  const rows = db.prepare("SELECT * FROM tools ORDER BY agent_id, position")
+    .all() as unknown as ToolRow[];
+  const setTools = db.prepare("UPDATE agents SET tools = ? WHERE id = ?");
+  for (const [agentId, tools] of Map.groupBy(rows, (row) => row.agent_id)) {
+    setTools.run(JSON.stringify(tools.map(toolFromRow)), agentId);
+  }
+  db.exec("DROP TABLE tools");
+}
+
+/** Inserts or updates an agent row; the tools column is set on insert only. */
+const UPSERT_AGENT = `INSERT INTO agents (id, name, agent_type, runtime, description, version,
+    http_host, http_port, namespace, status, created_at, updated_at, last_seen, tools)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET name = excluded.name, agent_type = excluded.agent_type,
+    runtime = excluded.runtime, description = excluded.description, version = excluded.version,
+    http_host = excluded.http_host, http_port = excluded.http_port,
+    namespace = excluded.namespace, status = excluded.status, created_at = excluded.created_at,
+    updated_at = excluded.updated_at, last_seen = excluded.last_seen`;
+
+/**
+ * Write-ahead log pages after which a commit checkpoints by itself; below it,
+ * only {@linkcode SqliteStore.maintain} does (a checkpoint syncs the disk, so
+ * it stays out of request handling).
+ */
+const WAL_CHECKPOINT_PAGES = 10_000;
 
 /** Current schema version of {@linkcode SqliteStore}. */
 export const SCHEMA_VERSION: number = MIGRATIONS.length;
@@ -78,8 +116,10 @@ interface AgentRow {
   created_at: number;
   updated_at: number;
   last_seen: number;
+  tools: string;
 }
 
+/** A row of the `tools` table of schema 1. */
 interface ToolRow {
   agent_id: string;
   function_name: string;
@@ -130,6 +170,8 @@ export class SqliteStore implements RegistryStore {
       this.#db.exec("PRAGMA busy_timeout = 5000");
       this.#db.exec("PRAGMA cache_size = -32000");
       this.#db.exec("PRAGMA temp_store = MEMORY");
+      // Checkpoints run in maintain(), not inside commits; this only bounds the log (~40 MB).
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
       this.#migrate();
     } catch (error) {
       this.#db.close();
@@ -150,7 +192,9 @@ export class SqliteStore implements RegistryStore {
     }
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
       this.#transaction(() => {
-        this.#db.exec(MIGRATIONS[version - 1]);
+        const migration = MIGRATIONS[version - 1];
+        if (typeof migration === "string") this.#db.exec(migration);
+        else migration(this.#db);
         this.#db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version);
       });
     }
@@ -182,17 +226,8 @@ export class SqliteStore implements RegistryStore {
   }
 
   #loadAgents(): StoredAgent[] {
-    const tools = new Map<string, StoredTool[]>();
-    const toolRows = this.#statement(
-      "SELECT * FROM tools ORDER BY agent_id, position",
-    ).all() as unknown as ToolRow[];
-    for (const row of toolRows) {
-      let list = tools.get(row.agent_id);
-      if (list === undefined) tools.set(row.agent_id, list = []);
-      list.push(toolFromRow(row));
-    }
     const rows = this.#statement("SELECT * FROM agents ORDER BY id").all() as unknown as AgentRow[];
-    return rows.map((row) => agentFromRow(row, tools.get(row.id) ?? []));
+    return rows.map(agentFromRow);
   }
 
   /** Applies `changes` in one transaction. */
@@ -213,12 +248,8 @@ export class SqliteStore implements RegistryStore {
       for (const [id, status] of changes.statuses) setStatus.run(status, id);
     }
     if (changes.deletes !== undefined) {
-      const deleteTools = this.#statement("DELETE FROM tools WHERE agent_id = ?");
       const deleteAgent = this.#statement("DELETE FROM agents WHERE id = ?");
-      for (const id of changes.deletes) {
-        deleteTools.run(id);
-        deleteAgent.run(id);
-      }
+      for (const id of changes.deletes) deleteAgent.run(id);
     }
     if (changes.events !== undefined) {
       const insert = this.#statement(
@@ -237,17 +268,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   #writeAgent(agent: StoredAgent, replaceTools: boolean): void {
-    this.#statement(
-      `INSERT INTO agents (id, name, agent_type, runtime, description, version, http_host,
-         http_port, namespace, status, created_at, updated_at, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, agent_type = excluded.agent_type,
-         runtime = excluded.runtime, description = excluded.description,
-         version = excluded.version, http_host = excluded.http_host,
-         http_port = excluded.http_port, namespace = excluded.namespace,
-         status = excluded.status, created_at = excluded.created_at,
-         updated_at = excluded.updated_at, last_seen = excluded.last_seen`,
-    ).run(
+    const values = [
       agent.id,
       agent.name,
       agent.agent_type,
@@ -261,28 +282,15 @@ export class SqliteStore implements RegistryStore {
       agent.created_at,
       agent.updated_at,
       agent.last_seen,
-    );
-    if (!replaceTools) return;
-    this.#statement("DELETE FROM tools WHERE agent_id = ?").run(agent.id);
-    const insert = this.#statement(
-      `INSERT INTO tools (agent_id, position, function_name, capability, version, tags,
-         dependencies, description, input_schema, output_schema, kwargs)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const [position, tool] of agent.tools.entries()) {
-      insert.run(
-        agent.id,
-        position,
-        tool.function_name,
-        tool.capability,
-        tool.version,
-        JSON.stringify(tool.tags),
-        JSON.stringify(tool.dependencies),
-        tool.description ?? null,
-        jsonOrNull(tool.inputSchema),
-        jsonOrNull(tool.outputSchema),
-        jsonOrNull(tool.kwargs),
+    ];
+    if (replaceTools) {
+      this.#statement(`${UPSERT_AGENT}, tools = excluded.tools`).run(
+        ...values,
+        JSON.stringify(agent.tools),
       );
+    } else {
+      // Only a new row takes these tools (none); an existing row keeps its own.
+      this.#statement(UPSERT_AGENT).run(...values, "[]");
     }
   }
 
@@ -315,6 +323,13 @@ export class SqliteStore implements RegistryStore {
     });
   }
 
+  /** Copies the write-ahead log into the database file (a passive checkpoint). */
+  maintain(): Promise<void> {
+    return settle(() => {
+      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    });
+  }
+
   /** Closes the database. */
   close(): Promise<void> {
     return settle(() => {
@@ -332,11 +347,7 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-function jsonOrNull(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
-function agentFromRow(row: AgentRow, tools: StoredTool[]): StoredAgent {
+function agentFromRow(row: AgentRow): StoredAgent {
   const agent: StoredAgent = {
     id: row.id,
     name: row.name,
@@ -345,7 +356,7 @@ function agentFromRow(row: AgentRow, tools: StoredTool[]): StoredAgent {
     http_host: row.http_host,
     http_port: row.http_port,
     namespace: row.namespace,
-    tools,
+    tools: JSON.parse(row.tools),
     status: row.status as AgentStatus,
     created_at: row.created_at,
     updated_at: row.updated_at,

@@ -85,6 +85,134 @@ Deno.test("SqliteStore commit is all or nothing and survives reopening", async (
   });
 });
 
+Deno.test("SqliteStore migrates a schema-1 file: tool rows move into their agents", async () => {
+  await withFile(async (path) => {
+    // A database as registry 0.1.0 (schema 1) wrote it.
+    const db = new DatabaseSync(path);
+    db.exec(`
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version (version) VALUES (1);
+      CREATE TABLE agents (id TEXT PRIMARY KEY, name TEXT NOT NULL, agent_type TEXT NOT NULL,
+        runtime TEXT, description TEXT, version TEXT NOT NULL, http_host TEXT NOT NULL,
+        http_port INTEGER NOT NULL, namespace TEXT NOT NULL, status TEXT NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+      CREATE TABLE tools (agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL, function_name TEXT NOT NULL, capability TEXT NOT NULL,
+        version TEXT NOT NULL, tags TEXT NOT NULL, dependencies TEXT NOT NULL, description TEXT,
+        input_schema TEXT, output_schema TEXT, kwargs TEXT, PRIMARY KEY (agent_id, position));
+      CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT NOT NULL,
+        agent_id TEXT NOT NULL, agent_name TEXT, timestamp INTEGER NOT NULL, data TEXT);
+      INSERT INTO agents VALUES
+        ('a', 'a', 'mcp_agent', 'typescript', NULL, '1.0.0', '127.0.0.1', 9000, 'default',
+         'healthy', 1, 2, 3),
+        ('empty', 'empty', 'api', NULL, 'no tools', '2.0.0', '', 0, 'prod', 'unhealthy', 4, 5, 6);
+      INSERT INTO tools VALUES
+        ('a', 1, 'g', 'cg', '2.0.0', '[]', '[{"capability":"cf"}]', 'second', NULL, NULL, NULL),
+        ('a', 0, 'f', 'cf', '1.0.0', '["t"]', '[]', NULL, '{"type":"object"}', NULL,
+         '{"timeout":3}');
+      INSERT INTO events (event_type, agent_id, timestamp) VALUES ('register', 'a', 1);
+    `);
+    db.close();
+    const store = new SqliteStore(path);
+    try {
+      assert.deepEqual(await store.loadAgents(), [
+        {
+          id: "a",
+          name: "a",
+          agent_type: "mcp_agent",
+          runtime: "typescript",
+          version: "1.0.0",
+          http_host: "127.0.0.1",
+          http_port: 9000,
+          namespace: "default",
+          status: "healthy",
+          created_at: 1,
+          updated_at: 2,
+          last_seen: 3,
+          tools: [
+            {
+              function_name: "f",
+              capability: "cf",
+              version: "1.0.0",
+              tags: ["t"],
+              dependencies: [],
+              inputSchema: { type: "object" },
+              kwargs: { timeout: 3 },
+            },
+            {
+              function_name: "g",
+              capability: "cg",
+              version: "2.0.0",
+              tags: [],
+              dependencies: [{ capability: "cf" }],
+              description: "second",
+            },
+          ],
+        },
+        {
+          id: "empty",
+          name: "empty",
+          agent_type: "api",
+          description: "no tools",
+          version: "2.0.0",
+          http_host: "",
+          http_port: 0,
+          namespace: "prod",
+          status: "unhealthy",
+          created_at: 4,
+          updated_at: 5,
+          last_seen: 6,
+          tools: [],
+        },
+      ]);
+      assert.equal((await store.listEvents({ limit: 10 })).length, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+Deno.test("SqliteStore keeps stored tools when a write does not replace them", async () => {
+  const store = new SqliteStore(":memory:");
+  try {
+    await store.commit({ writes: [{ agent: stored("a"), replaceTools: true }] });
+    await store.commit({
+      writes: [
+        { agent: { ...stored("a"), tools: [], last_seen: 9 }, replaceTools: false },
+        { agent: stored("b"), replaceTools: false },
+      ],
+    });
+    assert.deepEqual(await store.loadAgents(), [
+      { ...stored("a"), last_seen: 9 },
+      { ...stored("b"), tools: [] },
+    ]);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("SqliteStore commits into its log; maintain() checkpoints it into the file", async () => {
+  await withFile(async (path) => {
+    const store = new SqliteStore(path);
+    try {
+      const before = (await Deno.stat(path)).size;
+      await store.commit({
+        writes: Array.from(
+          { length: 50 },
+          (_, i) => ({ agent: stored(`a${i}`), replaceTools: true }),
+        ),
+      });
+      assert.equal((await Deno.stat(path)).size, before, "the commit stays in the log");
+      assert.ok((await Deno.stat(`${path}-wal`)).size > 0);
+      await store.maintain();
+      assert.ok((await Deno.stat(path)).size > before, "the checkpoint wrote the file");
+      assert.equal((await store.loadAgents()).length, 50);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 Deno.test("SqliteStore filters, orders and prunes events", async () => {
   const store = new SqliteStore(":memory:");
   try {

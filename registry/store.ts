@@ -132,6 +132,11 @@ export interface RegistryStore {
   listEvents(query: EventQuery): Promise<RegistryEventInfo[]>;
   /** Deletes all but the newest `keep` events. */
   pruneEvents(keep: number): Promise<void>;
+  /**
+   * Periodic housekeeping, called on every health tick, off the request path
+   * (SQLite checkpoints its write-ahead log here). Optional.
+   */
+  maintain?(): Promise<void>;
   /** Releases the store; later calls reject. */
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import {
   AGENT_ID_PATTERN,
   MAX_TOOLS_PER_AGENT,
   type MeshAgentRegistration,
+  type MeshAgentType,
   type MeshDependencyEntry,
   type MeshToolDependencyRegistration,
   type MeshToolKwargs,
@@ -59,7 +60,12 @@ const toolSchema: z.ZodType<MeshToolRegistration> = z.object({
   kwargs: kwargsSchema.optional(),
 });
 
-const registrationSchema: z.ZodType<MeshAgentRegistration> = z.object({
+/**
+ * The schema of a `POST /heartbeat` body. {@linkcode validateRegistration}
+ * checks bodies with {@linkcode isRegistration} first and asks this schema
+ * only for the message of a rejected body.
+ */
+export const registrationSchema: z.ZodType<MeshAgentRegistration> = z.object({
   agent_id: z.string().regex(AGENT_ID_PATTERN, {
     error: `must match ${AGENT_ID_PATTERN.source}`,
   }),
@@ -111,9 +117,14 @@ export type ValidationResult = ValidationSuccess | ValidationFailure;
  * ```
  */
 export function validateRegistration(body: unknown): ValidationResult {
-  const parsed = registrationSchema.safeParse(body);
-  if (!parsed.success) return failure(parsed.error.issues[0]);
-  const registration = parsed.data;
+  let registration: MeshAgentRegistration;
+  if (isRegistration(body)) {
+    registration = body;
+  } else {
+    const parsed = registrationSchema.safeParse(body);
+    if (!parsed.success) return failure(parsed.error.issues[0]);
+    registration = parsed.data;
+  }
   const seen = new Set<string>();
   for (const [index, tool] of registration.tools.entries()) {
     if (seen.has(tool.function_name)) {
@@ -127,6 +138,96 @@ export function validateRegistration(body: unknown): ValidationResult {
   }
   const warnings: string[] = [];
   return { ok: true, content: normalize(registration, warnings), warnings };
+}
+
+/**
+ * Fast path of {@linkcode validateRegistration}: true only for a body that
+ * {@linkcode registrationSchema} accepts (it never accepts more; a false
+ * sends the body to the schema, which decides and explains).
+ *
+ * @example
+ * ```ts
+ * import { isRegistration } from "./validate.ts";
+ * isRegistration({ agent_id: "a", tools: [] }); // true
+ * isRegistration({ agent_id: "a b", tools: [] }); // false
+ * ```
+ */
+export function isRegistration(body: unknown): body is MeshAgentRegistration {
+  if (!isObject(body)) return false;
+  const { agent_id, agent_type, http_port, name, namespace, tools } = body;
+  return typeof agent_id === "string" && AGENT_ID_PATTERN.test(agent_id) &&
+    (agent_type === undefined || AGENT_TYPES.includes(agent_type as MeshAgentType)) &&
+    optionalString(body.runtime) && optionalString(name, 1) && optionalString(body.version) &&
+    optionalString(body.description) && optionalString(body.http_host) &&
+    (http_port === undefined ||
+      (Number.isSafeInteger(http_port) && (http_port as number) >= 0 &&
+        (http_port as number) <= 65535)) &&
+    optionalString(body.timestamp) && optionalString(namespace, 1) &&
+    Array.isArray(tools) && tools.length <= MAX_TOOLS_PER_AGENT && tools.every(isTool);
+}
+
+const AGENT_TYPES: readonly MeshAgentType[] = ["mcp_agent", "api", "a2a"];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function optionalString(value: unknown, minLength = 0): boolean {
+  return value === undefined || (typeof value === "string" && value.length >= minLength);
+}
+
+function optional(value: unknown, check: (value: unknown) => boolean): boolean {
+  return value === undefined || check(value);
+}
+
+function isStringArray(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}
+
+function isStringRecord(value: unknown): boolean {
+  return isObject(value) && Object.values(value).every((item) => typeof item === "string");
+}
+
+function isNonNegative(value: unknown): boolean {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+function isTool(tool: unknown): boolean {
+  return isObject(tool) && typeof tool.function_name === "string" &&
+    tool.function_name.length > 0 && typeof tool.capability === "string" &&
+    tool.capability.length > 0 && optionalString(tool.version) &&
+    optional(tool.tags, isStringArray) &&
+    optional(tool.dependencies, (list) => Array.isArray(list) && list.every(isDependencyEntry)) &&
+    optionalString(tool.description) && optional(tool.inputSchema, isObject) &&
+    optional(tool.outputSchema, isObject) && optional(tool.kwargs, isKwargs);
+}
+
+function isKwargs(kwargs: unknown): boolean {
+  return isObject(kwargs) && optional(kwargs.timeout, isNonNegative) &&
+    optional(kwargs.retry_count, (n) => Number.isSafeInteger(n) && isNonNegative(n)) &&
+    optional(kwargs.custom_headers, isStringRecord) &&
+    optional(kwargs.streaming, isBoolean) && optional(kwargs.auth_required, isBoolean) &&
+    optional(kwargs.session_required, isBoolean);
+}
+
+function isBoolean(value: unknown): boolean {
+  return typeof value === "boolean";
+}
+
+function isDependencyEntry(entry: unknown): boolean {
+  return Array.isArray(entry) ? entry.length > 0 && entry.every(isDependency) : isDependency(entry);
+}
+
+function isDependency(spec: unknown): boolean {
+  return isObject(spec) && typeof spec.capability === "string" && spec.capability.length > 0 &&
+    optional(
+      spec.tags,
+      (tags) =>
+        Array.isArray(tags) &&
+        tags.every((tag) => typeof tag === "string" || isStringArray(tag)),
+    ) &&
+    optionalString(spec.version) && optionalString(spec.namespace) &&
+    optional(spec.required, isBoolean);
 }
 
 function normalize(registration: MeshAgentRegistration, warnings: string[]): AgentContent {
@@ -159,13 +260,25 @@ function normalizeTool(tool: MeshToolRegistration): StoredTool {
     capability: tool.capability,
     version: tool.version || "1.0.0",
     tags: tool.tags ?? [],
-    dependencies: tool.dependencies ?? [],
+    dependencies: (tool.dependencies ?? []).map((entry) =>
+      Array.isArray(entry) ? entry.map(normalizeDependency) : normalizeDependency(entry)
+    ),
   };
   if (tool.description !== undefined) stored.description = tool.description;
   if (tool.inputSchema !== undefined) stored.inputSchema = tool.inputSchema;
   if (tool.outputSchema !== undefined) stored.outputSchema = tool.outputSchema;
   if (tool.kwargs !== undefined) stored.kwargs = tool.kwargs;
   return stored;
+}
+
+/** The known fields of a dependency spec (unknown ones are not stored). */
+function normalizeDependency(spec: MeshToolDependencyRegistration): MeshToolDependencyRegistration {
+  const normalized: MeshToolDependencyRegistration = { capability: spec.capability };
+  if (spec.tags !== undefined) normalized.tags = spec.tags;
+  if (spec.version !== undefined) normalized.version = spec.version;
+  if (spec.namespace !== undefined) normalized.namespace = spec.namespace;
+  if (spec.required !== undefined) normalized.required = spec.required;
+  return normalized;
 }
 
 function failure(issue: z.core.$ZodIssue | undefined): ValidationFailure {

@@ -16,6 +16,30 @@ function expectedResolution(
   );
 }
 
+/**
+ * `dependencies_resolved` without our additive `providers` lists, for exact
+ * comparison with mcp-mesh goldens; checks on the way that each list starts
+ * with the chosen provider.
+ */
+function withoutProviders(
+  resolved: MeshRegistrationResponse["dependencies_resolved"],
+): MeshRegistrationResponse["dependencies_resolved"] {
+  return Object.fromEntries(
+    Object.entries(resolved).map(([name, list]) => [
+      name,
+      list.map((entry) => {
+        if (!("providers" in entry)) return entry;
+        const { providers, ...chosen } = entry;
+        assert.deepEqual(
+          [providers![0].agent_id, providers![0].function_name, providers![0].endpoint],
+          [chosen.agent_id, chosen.function_name, chosen.endpoint],
+        );
+        return chosen;
+      }),
+    ]),
+  );
+}
+
 Deno.test("golden fixtures round-trip: provider, self-dependency, dependent, no deps", async () => {
   await withRegistry(async (registry) => {
     const provider = await fixture("fastmcp_agent_registration.json");
@@ -28,7 +52,10 @@ Deno.test("golden fixtures round-trip: provider, self-dependency, dependent, no 
     assert.equal(again.body.message, golden.message);
     assert.equal(again.body.agent_id, FASTMCP_ID);
     assert.ok(!Number.isNaN(Date.parse(again.body.timestamp)));
-    assert.deepEqual(again.body.dependencies_resolved, expectedResolution(golden));
+    assert.deepEqual(
+      withoutProviders(again.body.dependencies_resolved),
+      expectedResolution(golden),
+    );
 
     const dependent = await fixture("dependent_agent_registration.json");
     const registered = await registry.post("/heartbeat", dependent);
@@ -37,7 +64,10 @@ Deno.test("golden fixtures round-trip: provider, self-dependency, dependent, no 
     );
     assert.equal(registered.body.message, goldenDependent.message);
     assert.equal(registered.body.agent_id, goldenDependent.agent_id);
-    assert.deepEqual(registered.body.dependencies_resolved, expectedResolution(goldenDependent));
+    assert.deepEqual(
+      withoutProviders(registered.body.dependencies_resolved),
+      expectedResolution(goldenDependent),
+    );
 
     const withoutDeps = {
       ...dependent,
@@ -84,7 +114,7 @@ Deno.test("POST /heartbeat accepts every sample fixture; kwargs reach consumers"
         dependencies: [{ capability: "quick_ops" }, { capability: "standard_capability" }],
       }]),
     );
-    assert.deepEqual(consumer.body.dependencies_resolved.use, [
+    assert.deepEqual(withoutProviders(consumer.body.dependencies_resolved).use, [
       {
         agent_id: "enhanced-kwargs-agent",
         function_name: "quick_operation",
@@ -208,6 +238,66 @@ Deno.test("HEAD /heartbeat/{id}: 410 unknown, 200 unchanged, 202 after topology 
     assert.equal(await head("a"), 202, "an unregistration changes the topology");
     assert.equal(await head("b"), 410);
     assert.equal(await registry.send("GET", "/heartbeat/a"), 405);
+  });
+});
+
+Deno.test("providers lists every replica; adding or removing one makes dependents see 202", async () => {
+  await withRegistry(async (registry) => {
+    const head = (id: string) => registry.send("HEAD", `/heartbeat/${id}`);
+    const replica = (id: string, port: number, extra: Record<string, unknown> = {}) =>
+      registry.post(
+        "/heartbeat",
+        agent(id, [{ function_name: "now", capability: "time", version: "1.2.0", ...extra }], {
+          http_port: port,
+        }),
+      );
+    const consumer = agent("consumer", [{
+      function_name: "use",
+      capability: "user",
+      dependencies: [{ capability: "time", tags: ["-beta"] }, { capability: "none" }],
+    }]);
+    const listed = async () => {
+      const response = await registry.post("/heartbeat", consumer);
+      const [time, none] = response.body.dependencies_resolved.use;
+      assert.deepEqual(none, { capability: "none", status: "unresolved" });
+      return time.providers;
+    };
+    await replica("time-b", 9002, { kwargs: { timeout: 5 } });
+    assert.deepEqual(await listed(), [
+      {
+        agent_id: "time-b",
+        function_name: "now",
+        endpoint: "http://127.0.0.1:9002",
+        version: "1.2.0",
+        kwargs: { timeout: 5 },
+      },
+    ]);
+    assert.equal(await head("consumer"), 200);
+
+    await replica("time-a", 9001);
+    await replica("time-beta", 9003, { tags: ["beta"] });
+    assert.equal(await head("consumer"), 202, "a new replica changes the consumer's topology");
+    assert.deepEqual(await listed(), [
+      {
+        agent_id: "time-a",
+        function_name: "now",
+        endpoint: "http://127.0.0.1:9001",
+        version: "1.2.0",
+      },
+      {
+        agent_id: "time-b",
+        function_name: "now",
+        endpoint: "http://127.0.0.1:9002",
+        version: "1.2.0",
+        kwargs: { timeout: 5 },
+      },
+    ]);
+    assert.equal(await head("consumer"), 200);
+
+    assert.equal(await registry.send("DELETE", "/agents/time-a"), 204);
+    assert.equal(await head("consumer"), 202, "a removed replica changes the consumer's topology");
+    assert.deepEqual((await listed()).map((p: { agent_id: string }) => p.agent_id), ["time-b"]);
+    assert.equal(await head("consumer"), 200);
   });
 });
 

@@ -33,9 +33,10 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
 
 Deno.test("main.ts prints one line, serves /health, exits 0 on SIGTERM", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mesh_registry_main_" });
-  const child = spawnRegistry(["--port", "0", "--db", `sqlite://${dir}/mesh.db`], {
-    HEALTH_CHECK_INTERVAL: "0.5",
-  });
+  const child = spawnRegistry(
+    ["--port", "0", "--db", `sqlite://${dir}/mesh.db`, "--token", "main-secret"],
+    { HEALTH_CHECK_INTERVAL: "0.5" },
+  );
   try {
     const line = await firstLine(child.stdout);
     const match = line.match(/listening on (http:\/\/127\.0\.0\.1:(\d+)) \(database: (.+)\)$/);
@@ -43,6 +44,10 @@ Deno.test("main.ts prints one line, serves /health, exits 0 on SIGTERM", async (
     assert.equal(match[3], `${dir}/mesh.db`);
     const health = await fetch(`${match[1]}/health`);
     assert.equal((await health.json()).service, "mcp-mesh-registry");
+    const head = (headers: HeadersInit) =>
+      fetch(`${match[1]}/heartbeat/someone`, { method: "HEAD", headers });
+    assert.equal((await head({})).status, 401, "--token protects the write routes");
+    assert.equal((await head({ authorization: "Bearer main-secret" })).status, 410);
     child.kill("SIGTERM");
     const status = await child.status;
     assert.equal(status.code, 0);
