@@ -14,7 +14,8 @@ import { type AgentClass, agentDefinition, type ToolDefinition } from "./definit
 import type { AgentOptions, MeshToolOptions, ZodInput } from "./options.ts";
 import type { McpServerLike, ToolContext } from "./mcp_types.ts";
 import type { McpMeshTool } from "./proxy.ts";
-import { type AgentHandle, startRuntime } from "./runtime.ts";
+import { type AgentHandle, newAgentId, startRuntime } from "./runtime.ts";
+import type { FastTool } from "./fast_call.ts";
 import { toCallToolResult, toErrorResult } from "./tool_result.ts";
 
 type Invocable = (
@@ -46,15 +47,16 @@ class BoundTool {
   readonly output?: z.ZodObject<z.ZodRawShape>;
   readonly definition: ToolDefinition;
   #method: Invocable;
-  #authToken?: string;
+  #agentId: () => string;
 
-  constructor(definition: ToolDefinition, instance: object, authToken?: string) {
+  /** `agentId` names the running agent once it started. */
+  constructor(definition: ToolDefinition, instance: object, agentId: () => string) {
     this.definition = definition;
     this.name = definition.name;
     this.input = toObjectSchema(definition.name, definition.options.input);
     this.output = toObjectSchema(definition.name, definition.options.output);
     this.#method = (definition.method as unknown as Invocable).bind(instance);
-    this.#authToken = authToken;
+    this.#agentId = agentId;
   }
 
   /** Validates `args` and runs the method (in-process calls). */
@@ -76,7 +78,7 @@ class BoundTool {
     context: ToolContext | undefined,
   ): Promise<CallToolResult> {
     try {
-      if (context) this.#authorize(context);
+      if (context) context.agentId = this.#agentId();
       const result = toCallToolResult(await this.#method(args, dependencies, context));
       if (this.output && result.structuredContent !== undefined && !result.isError) {
         const checked = this.output.safeParse(result.structuredContent);
@@ -85,16 +87,6 @@ class BoundTool {
       return result;
     } catch (error) {
       return toErrorResult(error);
-    }
-  }
-
-  #authorize(context: ToolContext): void {
-    if (!this.definition.options.authRequired) return;
-    const header = context.requestInfo?.headers?.authorization;
-    const value = Array.isArray(header) ? header[0] : header;
-    const token = value?.startsWith("Bearer ") ? value.slice(7) : undefined;
-    if (!token || (this.#authToken !== undefined && token !== this.#authToken)) {
-      throw new Error(`tool ${this.name} requires a valid bearer token`);
     }
   }
 }
@@ -118,8 +110,9 @@ export async function startAgent(
   const definition = agentDefinition(agentClass);
   const config = resolveConfig(definition.options, overrides);
   const instance = new agentClass();
+  const agentId = newAgentId(config.name);
   const tools = new Map(
-    definition.tools.map((tool) => [tool.name, new BoundTool(tool, instance, config.authToken)]),
+    definition.tools.map((tool) => [tool.name, new BoundTool(tool, instance, () => agentId)]),
   );
   const server = new McpServer({ name: config.name, version: config.version });
   const wired: { handle?: AgentHandle } = {};
@@ -142,10 +135,26 @@ export async function startAgent(
       );
     });
   }
+  // Fast path of `/mcp`: the same runs as the handlers registered above.
+  const fastTools = new Map([...tools.values()].map((tool): [string, FastTool] => [tool.name, {
+    input: tool.input,
+    hasOutputSchema: tool.output !== undefined,
+    run: (args, context) => tool.run(args, dependenciesOf(tool.name), context),
+  }]));
   wired.handle = await startRuntime({
+    agentId,
     config,
+    verifyToken: definition.options.authVerifier,
     server,
     meshOptions: (name) => tools.get(name)?.definition.options ?? {},
+    fastTools: {
+      tool: (name) => fastTools.get(name),
+      notify: (notification, relatedRequestId) =>
+        server.server.notification(
+          notification as Parameters<typeof server.server.notification>[0],
+          { relatedRequestId },
+        ),
+    },
     invokeLocal: async (name, args) => {
       const tool = tools.get(name);
       if (!tool) return toErrorResult(new Error(`Tool ${name} not found`));
@@ -188,5 +197,6 @@ export async function serve(server: McpServerLike, options: ServeOptions): Promi
     }),
     server,
     meshOptions: (name) => options.tools?.[name] ?? {},
+    verifyToken: options.authVerifier,
   });
 }

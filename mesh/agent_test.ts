@@ -165,10 +165,13 @@ Deno.test("authRequired tools need the agent's bearer token", async () => {
     const wrong = await connectClient(agent.url, { Authorization: "Bearer nope" });
     const right = await connectClient(agent.url, { Authorization: "Bearer s3cret" });
     try {
-      const denied = await callTool(anonymous, "secret");
-      assert.equal(denied.isError, true);
-      assert.match(firstText(denied), /requires a valid bearer token/);
-      assert.equal((await callTool(wrong, "secret")).isError, true);
+      for (const client of [anonymous, wrong]) {
+        await assert.rejects(callTool(client, "secret"), (error: Error & { code?: number }) => {
+          assert.equal(error.code, 401);
+          assert.match(error.message, /tool secret requires a valid bearer token/);
+          return true;
+        });
+      }
       assert.equal(firstText(await callTool(right, "secret")), "the secret");
       // Tools without authRequired ignore the header.
       assert.equal(firstText(await callTool(anonymous, "echo", { name: "x" })), "x");

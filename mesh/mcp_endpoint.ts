@@ -10,9 +10,19 @@
  * server-to-client requests travel on the SSE stream of the request they
  * belong to.
  *
+ * Fast path: a plain `tools/call` of a tool the agent hands over
+ * ({@linkcode FastToolHost}) runs without a transport, a JSON-RPC re-parse
+ * or a result re-parse, and answers the same bytes (see `fast_call.ts`): one
+ * SSE event, or an SSE stream once the tool sends a notification (progress).
+ * Everything else (initialize, lists, notifications, batches, task-augmented
+ * calls, arguments that fail validation, unknown tools) goes the standard
+ * way. Both paths run through the same hooks ({@linkcode McpEndpointOptions}).
+ *
  * @module
  */
 
+// @ts-types="@modelcontextprotocol/sdk/server/requestBody"
+import { readRequestBody } from "@modelcontextprotocol/sdk/server/requestBody.js";
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport";
@@ -27,16 +37,123 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
+import { runInCallContext } from "./call_context.ts";
+import {
+  acceptsPost,
+  answerOutcome,
+  FastAnswer,
+  type FastTool,
+  type FastToolHost,
+  runFastTool,
+  sseEvent,
+  toolCallAnswer,
+  toolCallOf,
+  type ToolCallRequest,
+} from "./fast_call.ts";
+import type { ToolContext } from "./mcp_types.ts";
+
+/** The SDK transport's SSE keep-alive period: a comment on streams open that long. */
+const KEEP_ALIVE_MS = 15_000;
+/** How often pending fast calls are checked for a due keep-alive. */
+const KEEP_ALIVE_CHECK_MS = 1_000;
+/** The SDK transport's default limit on request bodies. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 type Deliver = (message: JSONRPCMessage, options?: TransportSendOptions) => Promise<void>;
+
+/** The `tools/call` an interceptor sees. */
+export interface ToolCallInfo {
+  /** Tool name (`""` when the request names none). */
+  name: string;
+  /** Arguments as sent, before validation. */
+  args: Record<string, unknown>;
+  /** The client's JSON-RPC id. */
+  id: string | number;
+  /** The HTTP request (its body is already read). */
+  request: Request;
+}
+
+/**
+ * Wraps the handling of one `tools/call`: answer it yourself (a 401, a
+ * forward to another replica) or `await next()` for the endpoint's answer.
+ */
+export type ToolCallInterceptor = (
+  call: ToolCallInfo,
+  next: () => Promise<Response>,
+) => Promise<Response>;
+
+/** Reports one finished `tools/call`: its tool, outcome and duration in seconds. */
+export type ToolResultObserver = (
+  name: string,
+  outcome: "success" | "error",
+  seconds: number,
+) => void;
+
+/** Runs `fn` in the context of `request` (such as an `AsyncLocalStorage` scope). */
+export type CallRunner = <T>(request: Request, fn: () => T) => T;
+
+/** Options of {@linkcode StatelessMcpEndpoint}. */
+export interface McpEndpointOptions {
+  /** Receives server messages no request waits for (such as `list_changed`). */
+  onUnrouted?: (message: JSONRPCMessage) => void;
+  /** The agent's tools the fast path may serve; without it every call goes the standard way. */
+  fastTools?: FastToolHost;
+  /** Serves every request the standard way (differential tests and benchmarks). */
+  forceStandard?: boolean;
+  /**
+   * Wraps each single `tools/call` POST: the interceptor and the tool's
+   * execution run inside it, on both paths. Default: `runInCallContext`
+   * (deadline and headers for nested proxy calls).
+   */
+  runCall?: CallRunner;
+  /**
+   * Called for every single `tools/call` POST the transport accepts, before
+   * anything runs, on both paths. When set, a batch holding a `tools/call` is
+   * refused (400): a batch has no single answer to intercept.
+   */
+  interceptToolCall?: ToolCallInterceptor;
+  /**
+   * Called once per `tools/call` that ran over HTTP (either path, batches
+   * included): outcome `"error"` for an `isError` result or a JSON-RPC error.
+   * Calls an interceptor answered itself are not reported.
+   */
+  onToolResult?: ToolResultObserver;
+}
 
 interface Route {
   originalId: RequestId;
   deliver: Deliver;
+  /** The tool and start time of an HTTP `tools/call`, for `onToolResult`. */
+  observed?: { name: string; started: number };
 }
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCResponse {
   return isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+}
+
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
+}
+
+/**
+ * The request body as the transport reads it (at most 4 MiB): `text()` when
+ * the declared length fits, the transport's bounded reader otherwise.
+ */
+async function readBody(request: Request): Promise<{ tooLarge: boolean; text?: string }> {
+  const length = request.headers.get("content-length");
+  if (length !== null && Number(length) <= MAX_BODY_BYTES) {
+    return { tooLarge: false, text: await request.text() };
+  }
+  return await readRequestBody(request, MAX_BODY_BYTES);
+}
+
+/** The SSE event of `message`, or nothing when it does not serialize (as the transport does). */
+function sseEventOrNothing(message: unknown): string {
+  try {
+    return sseEvent(message);
+  } catch {
+    return "";
+  }
 }
 
 /** The single transport of an agent's `McpServer`, fed by many HTTP requests. */
@@ -50,11 +167,15 @@ export class StatelessMcpEndpoint implements Transport {
 
   #nextId = 0;
   #routes = new Map<RequestId, Route>();
-  #onUnrouted?: (message: JSONRPCMessage) => void;
+  #options: McpEndpointOptions;
+  #runCall: CallRunner;
+  #pending = new Set<FastAnswer>();
+  #keepAlive?: ReturnType<typeof setInterval>;
 
-  /** `onUnrouted` receives server messages no request waits for (such as `list_changed`). */
-  constructor(onUnrouted?: (message: JSONRPCMessage) => void) {
-    this.#onUnrouted = onUnrouted;
+  /** An endpoint with the given hooks; see {@linkcode McpEndpointOptions}. */
+  constructor(options: McpEndpointOptions = {}) {
+    this.#options = options;
+    this.#runCall = options.runCall ?? runInCallContext;
   }
 
   /** No-op: requests arrive through {@linkcode handle}. */
@@ -63,6 +184,8 @@ export class StatelessMcpEndpoint implements Transport {
   /** Drops pending routes and tells the server the transport closed. */
   close(): Promise<void> {
     this.#routes.clear();
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
     this.onclose?.();
     return Promise.resolve();
   }
@@ -72,10 +195,11 @@ export class StatelessMcpEndpoint implements Transport {
     const id = isResponse(message) ? message.id : options?.relatedRequestId;
     const route = id === undefined ? undefined : this.#routes.get(id);
     // Stateless: no standalone stream exists for unrelated notifications.
-    if (!route) return this.#onUnrouted?.(message);
+    if (!route) return this.#options.onUnrouted?.(message);
     try {
       if (isResponse(message)) {
         this.#routes.delete(id!);
+        if (route.observed) this.#observe(route.observed, message);
         await route.deliver({ ...message, id: route.originalId });
       } else {
         await route.deliver(message, { relatedRequestId: route.originalId });
@@ -86,13 +210,26 @@ export class StatelessMcpEndpoint implements Transport {
     }
   }
 
-  #receive(message: JSONRPCMessage, deliver: Deliver, extra?: MessageExtraInfo): void {
+  #observe(observed: { name: string; started: number }, answer: unknown): void {
+    const seconds = (performance.now() - observed.started) / 1000;
+    this.#options.onToolResult?.(observed.name, answerOutcome(answer), seconds);
+  }
+
+  #receive(
+    message: JSONRPCMessage,
+    deliver: Deliver,
+    extra?: MessageExtraInfo,
+    overHttp = false,
+  ): void {
     if (!isJSONRPCRequest(message)) {
       this.onmessage?.(message, extra);
       return;
     }
     const id = `mesh-${++this.#nextId}`;
-    this.#routes.set(id, { originalId: message.id, deliver });
+    const observed = overHttp && message.method === "tools/call" && this.#options.onToolResult
+      ? { name: String(message.params?.name ?? ""), started: performance.now() }
+      : undefined;
+    this.#routes.set(id, { originalId: message.id, deliver, observed });
     this.onmessage?.({ ...message, id }, extra);
   }
 
@@ -109,14 +246,135 @@ export class StatelessMcpEndpoint implements Transport {
         { status: 405, headers: { Allow: "POST" } },
       );
     }
+    // Headers the transport refuses: it answers 4xx before reading the body.
+    if (!acceptsPost(request.headers)) return await this.#standard(request);
+    const body = await readBody(request);
+    if (body.tooLarge) {
+      // The transport answers 413 from the declared length alone.
+      const headers = new Headers(request.headers);
+      headers.set("content-length", String(MAX_BODY_BYTES + 1));
+      return await this.#standard(new Request(request.url, { method: "POST", headers }));
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.text!);
+    } catch {
+      // Let the transport answer the parse error.
+      const retry = new Request(request.url, {
+        method: "POST",
+        headers: request.headers,
+        body: body.text,
+      });
+      return await this.#standard(retry);
+    }
+    const call = toolCallOf(parsed);
+    if (!call) {
+      if (this.#options.interceptToolCall && Array.isArray(parsed) && parsed.some(toolCallOf)) {
+        return jsonRpcError(400, -32600, "Invalid Request: tools/call cannot be batched here");
+      }
+      return await this.#standard(request, parsed);
+    }
+    const tool = this.#fastTool(call);
+    const execute = tool
+      ? () => this.#fast(request, call, tool)
+      : () => this.#standard(request, parsed);
+    const intercept = this.#options.interceptToolCall;
+    return await this.#runCall(
+      request,
+      () =>
+        intercept
+          ? intercept({ name: call.name, args: call.args, id: call.id, request }, execute)
+          : execute(),
+    );
+  }
+
+  /** The tool the fast path serves `call` with, when it may (valid arguments included). */
+  #fastTool(call: ToolCallRequest): { tool: FastTool; args: Record<string, unknown> } | undefined {
+    if (!call.plain || this.#options.forceStandard) return undefined;
+    const tool = this.#options.fastTools?.tool(call.name);
+    if (!tool) return undefined;
+    if (!tool.input) return { tool, args: {} };
+    try {
+      const parsed = tool.input.safeParse(call.args);
+      // Invalid arguments: the standard path words the error.
+      return parsed.success ? { tool, args: parsed.data as Record<string, unknown> } : undefined;
+    } catch {
+      // An asynchronous schema: the standard path awaits it.
+      return undefined;
+    }
+  }
+
+  /** Serves `request` through a fresh SDK transport (its body already `parsedBody` when given). */
+  async #standard(request: Request, parsedBody?: unknown): Promise<Response> {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
     });
     const deliver: Deliver = (message, options) => transport.send(message, options);
     transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) =>
-      this.#receive(message, deliver, extra);
+      this.#receive(message, deliver, extra, true);
     await transport.start();
-    return await transport.handleRequest(request);
+    return await transport.handleRequest(request, { parsedBody });
+  }
+
+  /** Runs a validated call of a fast tool and answers what the standard path would. */
+  #fast(
+    request: Request,
+    call: ToolCallRequest,
+    { tool, args }: { tool: FastTool; args: Record<string, unknown> },
+  ): Promise<Response> {
+    const id = `mesh-${++this.#nextId}`;
+    const answer = new FastAnswer();
+    const observed = { name: call.name, started: performance.now() };
+    // Notifications the tool sends come back through `send` on this route.
+    this.#routes.set(id, {
+      originalId: call.id,
+      deliver: (message) => Promise.resolve(answer.write(sseEvent(message))),
+    });
+    this.#track(answer);
+    let requestInfo: ToolContext["requestInfo"];
+    const host = this.#options.fastTools!;
+    const context: ToolContext = {
+      // Lazy: Deno aborts a request's signal (a costly DOMException) only once it was read.
+      get signal() {
+        return request.signal;
+      },
+      requestId: id,
+      _meta: call.meta,
+      get requestInfo() {
+        return requestInfo ??= {
+          headers: Object.fromEntries(request.headers),
+          url: new URL(request.url),
+        } as ToolContext["requestInfo"];
+      },
+      sendNotification: (notification) => host.notify(notification, id),
+      agentId: "", // set by the tool runner
+    };
+    runFastTool(tool, call.name, args, context).then((result) => {
+      this.#routes.delete(id);
+      this.#pending.delete(answer);
+      const message = toolCallAnswer(call.id, result);
+      if (this.#options.onToolResult) this.#observe(observed, message);
+      answer.finish(sseEventOrNothing(message));
+    });
+    return answer.response;
+  }
+
+  /** Keeps long fast calls alive like the transport does (a comment every 15 s). */
+  #track(answer: FastAnswer): void {
+    this.#pending.add(answer);
+    if (this.#keepAlive !== undefined) return;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      for (const pending of this.#pending) {
+        if (now - pending.lastWrite >= KEEP_ALIVE_MS) pending.write(": keepalive\n\n");
+      }
+      if (this.#pending.size === 0) {
+        clearInterval(this.#keepAlive);
+        this.#keepAlive = undefined;
+      }
+    }, KEEP_ALIVE_CHECK_MS);
+    Deno.unrefTimer(timer);
+    this.#keepAlive = timer;
   }
 
   /** Sends a request to the server in-process (no HTTP) and resolves with its answer. */

@@ -77,6 +77,8 @@ export interface ToolContext {
   requestInfo?: { headers: Record<string, string | string[] | undefined> };
   /** Authentication the transport validated, if any. */
   authInfo?: { token: string; clientId: string; scopes: string[]; [field: string]: unknown };
+  /** Id of the agent running the tool. */
+  agentId: string;
   /** Sends a notification (such as progress) related to this request. */
   sendNotification(notification: ToolNotification): Promise<void>;
 }

@@ -45,6 +45,8 @@ export type {
   ToolNotification,
   ToolProgress,
 } from "./mcp_types.ts";
+export type { ProviderView, SelectionFunction, SelectionStrategy } from "./balancer.ts";
+export { type CircuitBreakerOptions, DEFAULT_BREAKER } from "./circuit_breaker.ts";
 export { type AgentOverrides, DEFAULT_REGISTRY_URL } from "./config.ts";
 export type { AgentClass, ToolMethod } from "./definition.ts";
 export type { TagSpec } from "./protocol.ts";

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { SelectionStrategy } from "./balancer.ts";
+import type { CircuitBreakerOptions } from "./circuit_breaker.ts";
 import type { ToolAnnotations } from "./mcp_types.ts";
 import type { TagSpec } from "./protocol.ts";
 
@@ -40,6 +42,11 @@ export interface AgentOptions {
   healthCheck?: HealthCheck;
   /** Start serving automatically after decoration (default true, env `MCP_MESH_AUTO_RUN`). */
   autoRun?: boolean;
+  /**
+   * Checks the bearer token of a call to an `authRequired` tool, instead of
+   * comparing it with `MCP_MESH_AUTH_TOKEN`.
+   */
+  authVerifier?: (token: string, tool: string) => boolean | Promise<boolean>;
 }
 
 /** A dependency on one capability, optionally narrowed by tags and version. */
@@ -52,6 +59,12 @@ export interface DependencyFilter {
   version?: string;
   /** Namespace of the provider (default: the agent's). */
   namespace?: string;
+  /**
+   * How calls spread over the providers of this dependency: `"round-robin"`
+   * (default), `"least-inflight"`, or a function choosing among the healthy
+   * ones. Stays in this agent; the registry never sees it.
+   */
+  strategy?: SelectionStrategy;
 }
 
 /** One declared dependency: a capability name, a filter, or a fallback chain of those. */
@@ -89,8 +102,19 @@ export interface MeshToolOptions {
   authRequired?: boolean;
   /** The tool sends progress notifications; consumers may `stream()` it. */
   streaming?: boolean;
-  /** Calls carry a session id and stick to one replica (advertised only for now). */
+  /**
+   * Calls carry a session id (`session_id` argument, `Mcp-Session-Id` or
+   * `X-Session-ID` header) and stick to the replica that first served it.
+   */
   sessionRequired?: boolean;
+  /**
+   * Running the tool twice with the same arguments is harmless, so consumers
+   * may retry a failed call on another replica (default: the
+   * `idempotentHint` annotation).
+   */
+  idempotent?: boolean;
+  /** Circuit breaker settings for the providers this tool's dependencies call. */
+  circuitBreaker?: CircuitBreakerOptions;
 }
 
 /** Options of `@mesh.tool`: the mesh settings plus what the MCP tool declares. */

@@ -5,16 +5,23 @@
  * calls the method directly; any other is a {@linkcode RemoteTool} speaking
  * MCP JSON-RPC (`tools/call`) to `{endpoint}/mcp` with `fetch`, honoring the
  * provider's advertised `timeout`, `retry_count`, `custom_headers` and
- * `auth_required`.
+ * `auth_required`. A remote proxy spreads its calls over every provider of
+ * the dependency ({@linkcode Balancer}), skips endpoints whose circuit is open,
+ * fails over when a retry is safe, carries the caller's remaining timeout
+ * budget (`X-Mesh-Timeout`) and routes session calls to their owner.
  *
  * @module
  */
 
 // @ts-types="@modelcontextprotocol/sdk/types"
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
-import type { ToolCallResult, ToolProgress } from "./mcp_types.ts";
-import type { ResolvedDependency } from "./protocol.ts";
+import { SESSION_OWNER_HEADER, sessionIdOf, SessionRoutes } from "./affinity.ts";
+import { Balancer, NoProviderError, type Provider, type SelectionStrategy } from "./balancer.ts";
+import { currentCallContext } from "./call_context.ts";
+import { BreakerBoard, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { describeError } from "./log.ts";
+import type { ToolCallResult, ToolProgress } from "./mcp_types.ts";
+import { MESH_TIMEOUT_HEADER, type ResolvedDependency } from "./protocol.ts";
 import { resultValue } from "./tool_result.ts";
 
 /** Per-call settings of a proxy. */
@@ -42,6 +49,8 @@ export interface McpMeshTool {
   readonly endpoint: string;
   /** Tool name on the provider. */
   readonly functionName: string;
+  /** Every provider endpoint calls may go to, the registry's choice first. */
+  readonly endpoints: readonly string[];
   /**
    * Calls the tool; resolves with its structured content when it has one,
    * else its text. Throws an `Error` with the tool's message when it fails.
@@ -76,6 +85,10 @@ abstract class BaseTool implements McpMeshTool {
     this.agentId = target.agentId;
     this.endpoint = target.endpoint;
     this.functionName = target.functionName;
+  }
+
+  get endpoints(): readonly string[] {
+    return [this.endpoint];
   }
 
   async call(args?: Record<string, unknown>, options?: CallOptions): Promise<unknown> {
@@ -120,8 +133,6 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 const RETRY_BASE_MS = 100;
 const RETRY_CAP_MS = 2_000;
 
-class RetryableError extends Error {}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -137,23 +148,40 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Parses a `text/event-stream` body into the JSON of each event's data. */
-async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+/** Splits complete SSE events off `buffer`; returns their JSON data and the rest. */
+function takeSseEvents(buffer: string): { messages: unknown[]; rest: string } {
+  const messages: unknown[] = [];
+  let end;
+  while ((end = buffer.indexOf("\n\n")) >= 0) {
+    const data = buffer.slice(0, end).split("\n")
+      .filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(5).replace(/^ /, ""))
+      .join("\n");
+    buffer = buffer.slice(end + 2);
+    if (data !== "") messages.push(JSON.parse(data));
+  }
+  return { messages, rest: buffer };
+}
+
+/**
+ * The JSON messages of an SSE answer, as they arrive. An answer of known
+ * length (one the provider wrote whole) is read in one go, which is much
+ * cheaper than decoding a stream.
+ */
+async function* readSse(response: Response): AsyncGenerator<unknown> {
+  if (response.headers.has("content-length")) {
+    yield* takeSseEvents((await response.text()).replaceAll("\r\n", "\n") + "\n\n").messages;
+    return;
+  }
   let buffer = "";
-  for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk.replaceAll("\r\n", "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = event.split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).replace(/^ /, ""))
-        .join("\n");
-      if (data !== "") yield JSON.parse(data);
-    }
+  for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+    const { messages, rest } = takeSseEvents(buffer + chunk.replaceAll("\r\n", "\n"));
+    buffer = rest;
+    yield* messages;
   }
 }
 
+/** One JSON-RPC message of a provider's answer. */
 interface JsonRpcAnswer {
   id?: unknown;
   method?: string;
@@ -162,30 +190,139 @@ interface JsonRpcAnswer {
   error?: { code: number; message: string };
 }
 
-/** A tool of another agent, called over MCP Streamable HTTP. */
+/** Why one HTTP attempt to a provider failed before it answered 2xx. */
+export class TransportFailure extends Error {
+  /** HTTP status, when the provider answered. */
+  readonly status?: number;
+  /** True when the request surely never reached the provider (connection refused). */
+  readonly notSent: boolean;
+
+  /** `detail` is the connection error or the start of the answer's body. */
+  constructor(detail: string, status?: number, notSent = false) {
+    super(detail);
+    this.name = "TransportFailure";
+    this.status = status;
+    this.notSent = notSent;
+  }
+
+  /** Connection failures and 5xx answers are worth retrying; 4xx are not. */
+  get retryable(): boolean {
+    return this.status === undefined || this.status >= 500;
+  }
+
+  /** Another provider may take the call without running it twice. */
+  get safeToFailOver(): boolean {
+    return this.notSent || this.status === 502 || this.status === 503;
+  }
+}
+
+/**
+ * The plain transport under every remote proxy: one `POST {endpoint}/mcp`
+ * with a JSON-RPC `body`. Resolves with the 2xx response; throws a
+ * {@linkcode TransportFailure} when the provider is unreachable or answers
+ * otherwise, and the abort reason when `signal` aborts.
+ */
+export async function postToolCall(
+  endpoint: string,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${endpoint}/mcp`, { method: "POST", headers, body, signal });
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const reason = describeError(error);
+    throw new TransportFailure(reason, undefined, /refused/i.test(reason));
+  }
+  if (response.ok) return response;
+  const text = await response.text();
+  throw new TransportFailure(text.slice(0, 200), response.status);
+}
+
+/** Reports the outcome of each attempt a proxy makes (implemented by the agent's metrics). */
+export interface ProxyObserver {
+  /** One attempt to `endpoint` for `capability` ended with `status`. */
+  proxyCall(capability: string, endpoint: string, status: "success" | "error"): void;
+}
+
+/** Settings of a {@linkcode RemoteTool} besides its resolved dependency. */
+export interface RemoteToolOptions {
+  /** Bearer token sent when the provider advertises `auth_required`. */
+  authToken?: string;
+  /** How calls spread over the providers (default `"round-robin"`). */
+  strategy?: SelectionStrategy;
+  /** Circuit breaker settings for this dependency's endpoints. */
+  circuitBreaker?: CircuitBreakerOptions;
+  /** The agent's breakers by endpoint (default: a board of this proxy's own). */
+  breakers?: BreakerBoard;
+  /** The agent's memory of session owners (default: this proxy's own). */
+  sessions?: SessionRoutes;
+  /** Receives the outcome of every attempt. */
+  observer?: ProxyObserver;
+}
+
+interface RemoteProvider extends Provider {
+  readonly agentId: string;
+  readonly endpoint: string;
+  readonly functionName: string;
+}
+
+/** A tool provided by one or more other agents, called over MCP Streamable HTTP. */
 export class RemoteTool extends BaseTool {
+  #balancer: Balancer<RemoteProvider>;
   #timeoutMs: number;
   #retryCount: number;
+  #idempotent: boolean;
+  #sessionRequired: boolean;
   #headers: Record<string, string>;
+  #sessions: SessionRoutes;
+  #observer?: ProxyObserver;
 
   /**
-   * Builds a proxy for a resolved dependency; `authToken` is sent as a bearer
-   * token when the provider advertises `auth_required`.
+   * Builds a proxy for a resolved dependency: over its `providers` when the
+   * registry lists them, else over the single chosen provider.
    */
-  constructor(dependency: ResolvedDependency, authToken?: string) {
+  constructor(dependency: ResolvedDependency, options: RemoteToolOptions = {}) {
     super({
       capability: dependency.capability,
       agentId: dependency.agent_id,
       endpoint: dependency.endpoint.replace(/\/+$/, ""),
       functionName: dependency.function_name,
     });
+    const listed = dependency.providers;
+    const breakers = options.breakers ?? new BreakerBoard();
+    const providers = (listed?.length ? listed : [dependency]).map((p): RemoteProvider => {
+      const endpoint = p.endpoint.replace(/\/+$/, "");
+      return {
+        agentId: p.agent_id,
+        endpoint,
+        functionName: p.function_name,
+        version: "version" in p ? p.version : undefined,
+        inflight: 0,
+        breaker: breakers.get(endpoint, options.circuitBreaker),
+      };
+    });
+    this.#balancer = new Balancer(providers, options.strategy);
     const kwargs = dependency.kwargs ?? {};
     this.#timeoutMs = typeof kwargs.timeout === "number" && kwargs.timeout > 0
       ? kwargs.timeout * 1000
       : DEFAULT_TIMEOUT_MS;
     this.#retryCount = typeof kwargs.retry_count === "number" ? Math.max(0, kwargs.retry_count) : 0;
+    this.#idempotent = kwargs.idempotent === true;
+    this.#sessionRequired = kwargs.session_required === true;
     this.#headers = { ...kwargs.custom_headers };
-    if (kwargs.auth_required && authToken) this.#headers.Authorization = `Bearer ${authToken}`;
+    if (kwargs.auth_required && options.authToken) {
+      this.#headers.Authorization = `Bearer ${options.authToken}`;
+    }
+    this.#sessions = options.sessions ?? new SessionRoutes();
+    this.#observer = options.observer;
+  }
+
+  /** Endpoints this proxy spreads its calls over, the registry's choice first. */
+  override get endpoints(): readonly string[] {
+    return this.#balancer.providers.map((provider) => provider.endpoint);
   }
 
   /** Calls the remote tool and resolves with its full result. */
@@ -193,34 +330,62 @@ export class RemoteTool extends BaseTool {
     for await (const event of this.stream(args, options)) {
       if (event.type === "result") return event.result;
     }
-    throw new Error(`${this.#where()} closed the stream without a result`);
+    throw new Error(`${this.functionName} closed the stream without a result`);
   }
 
-  /** Calls the remote tool, yielding its progress notifications, then its result. */
+  /**
+   * Calls the remote tool, yielding its progress notifications, then its
+   * result. The call gets the smaller of its timeout and the remaining budget
+   * of the call being served, and fails at once when that is spent.
+   */
   async *stream(
     args: Record<string, unknown> = {},
     options: CallOptions = {},
   ): AsyncIterable<ToolStreamEvent> {
-    const timeoutMs = options.timeout ?? this.#timeoutMs;
+    const caller = currentCallContext();
+    const start = Date.now();
+    const deadline = Math.min(
+      start + (options.timeout ?? this.#timeoutMs),
+      caller?.deadline ?? Infinity,
+    );
+    const budgetMs = deadline - start;
+    if (budgetMs <= 0) {
+      throw new Error(
+        `${this.functionName}: the caller's timeout budget is spent; call not started`,
+      );
+    }
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new Error(`${this.#where()} timed out after ${timeoutMs} ms`)),
-      timeoutMs,
+      () =>
+        controller.abort(
+          new Error(`${this.functionName} at ${this.#lastEndpoint} timed out after ${budgetMs} ms`),
+        ),
+      budgetMs,
     );
     const signal = options.signal
       ? AbortSignal.any([controller.signal, options.signal])
       : controller.signal;
+    const headers: Record<string, string> = {
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      "MCP-Protocol-Version": LATEST_PROTOCOL_VERSION,
+      ...this.#headers,
+      ...options.headers,
+    };
+    const sessionId = this.#sessionRequired
+      ? sessionIdOf(args, new Headers(options.headers), caller?.headers)
+      : undefined;
+    if (sessionId !== undefined && args.session_id === undefined) {
+      headers["X-Session-ID"] = sessionId;
+    }
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: this.functionName, arguments: args, _meta: { progressToken: 1 } },
+    });
     try {
-      const response = await this.#post(args, options.headers, signal);
-      if (!response.headers.get("content-type")?.includes("text/event-stream")) {
-        yield this.#answerEvent(await response.json());
-        return;
-      }
-      for await (const message of readSse(response.body!)) {
-        const event = this.#answerEvent(message as JsonRpcAnswer);
-        yield event;
-        if (event.type === "result") return;
-      }
+      yield* this.#attempts(body, headers, deadline, sessionId, signal);
     } catch (error) {
       throw signal.aborted ? signal.reason : error;
     } finally {
@@ -228,69 +393,104 @@ export class RemoteTool extends BaseTool {
     }
   }
 
-  #where(): string {
-    return `${this.functionName} at ${this.endpoint}`;
-  }
+  #lastEndpoint = this.endpoint;
 
-  #answerEvent(message: JsonRpcAnswer): ToolStreamEvent {
-    if (message.method === "notifications/progress") {
-      return { type: "progress", progress: message.params as ToolProgress };
-    }
-    if (message.error) throw new Error(`${this.#where()}: ${message.error.message}`);
-    if (message.result) return { type: "result", result: message.result };
-    throw new Error(`${this.#where()} sent an unexpected message: ${JSON.stringify(message)}`);
-  }
-
-  async #post(
-    args: Record<string, unknown>,
-    extraHeaders: Record<string, string> | undefined,
+  async *#attempts(
+    body: string,
+    headers: Record<string, string>,
+    deadline: number,
+    sessionId: string | undefined,
     signal: AbortSignal,
-  ): Promise<Response> {
-    const body = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "tools/call",
-      params: { name: this.functionName, arguments: args, _meta: { progressToken: 1 } },
-    });
-    const headers = {
-      "Content-Type": "application/json",
-      Accept: "application/json, text/event-stream",
-      "MCP-Protocol-Version": LATEST_PROTOCOL_VERSION,
-      ...this.#headers,
-      ...extraHeaders,
-    };
-    for (let attempt = 0;; attempt++) {
+  ): AsyncGenerator<ToolStreamEvent> {
+    const tried = new Set<string>();
+    let attempts = 0;
+    let retries = 0;
+    let lastFailure: Error | undefined;
+    for (;;) {
+      let provider: RemoteProvider;
       try {
-        const response = await this.#attempt(body, headers, signal, attempt);
-        return response;
+        provider = this.#balancer.pick(tried, sessionId && this.#sessions.get(sessionId));
       } catch (error) {
-        if (!(error instanceof RetryableError) || attempt >= this.#retryCount) throw error;
-        const backoff = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt);
+        if (!(error instanceof NoProviderError) || !lastFailure) throw error;
+        if (!(lastFailure as { retryable?: boolean }).retryable || retries >= this.#retryCount) {
+          throw lastFailure;
+        }
+        const backoff = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** retries++);
         await sleep(backoff / 2 + Math.random() * backoff / 2, signal);
+        tried.clear();
+        continue;
+      }
+      this.#lastEndpoint = provider.endpoint;
+      provider.breaker.acquire();
+      provider.inflight++;
+      attempts++;
+      try {
+        headers[MESH_TIMEOUT_HEADER] = ((deadline - Date.now()) / 1000).toFixed(3);
+        let response: Response;
+        try {
+          response = await postToolCall(provider.endpoint, body, headers, signal);
+        } catch (error) {
+          const failure = this.#failed(provider, error, attempts);
+          tried.add(provider.endpoint);
+          const mayRetry = failure.retryable && (this.#idempotent || retries < this.#retryCount);
+          if (!failure.safeToFailOver && !mayRetry) throw failure;
+          lastFailure = failure;
+          continue;
+        }
+        provider.breaker.success();
+        this.#observer?.proxyCall(this.capability, provider.endpoint, "success");
+        yield* this.#answer(response, provider, sessionId);
+        return;
+      } finally {
+        provider.inflight--;
       }
     }
   }
 
-  async #attempt(
-    body: string,
-    headers: Record<string, string>,
-    signal: AbortSignal,
-    attempt: number,
-  ): Promise<Response> {
-    const attempts = `${attempt + 1} attempt${attempt ? "s" : ""}`;
-    let response: Response;
-    try {
-      response = await fetch(`${this.endpoint}/mcp`, { method: "POST", headers, body, signal });
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      const reason = describeError(error);
-      throw new RetryableError(`${this.#where()} is unreachable after ${attempts}: ${reason}`);
+  /** Records a failed attempt; returns the error to report, with attempts counted. */
+  #failed(provider: RemoteProvider, error: unknown, attempts: number): TransportFailure {
+    const where = `${this.functionName} at ${provider.endpoint}`;
+    const count = `${attempts} attempt${attempts > 1 ? "s" : ""}`;
+    if (!(error instanceof TransportFailure)) {
+      provider.breaker.failure();
+      this.#observer?.proxyCall(this.capability, provider.endpoint, "error");
+      throw error;
     }
-    if (response.ok) return response;
-    const text = await response.text();
-    const message = `${this.#where()} answered HTTP ${response.status} after ${attempts}: ${
-      text.slice(0, 200)
-    }`;
-    throw response.status >= 500 ? new RetryableError(message) : new Error(message);
+    if (error.retryable) provider.breaker.failure();
+    else provider.breaker.success();
+    this.#observer?.proxyCall(this.capability, provider.endpoint, "error");
+    const message = error.status === undefined
+      ? `${where} is unreachable after ${count}: ${error.message}`
+      : `${where} answered HTTP ${error.status} after ${count}: ${error.message}`;
+    return new TransportFailure(message, error.status, error.notSent);
+  }
+
+  async *#answer(
+    response: Response,
+    provider: RemoteProvider,
+    sessionId: string | undefined,
+  ): AsyncGenerator<ToolStreamEvent> {
+    const owner = response.headers.get(SESSION_OWNER_HEADER)?.replace(/\/+$/, "");
+    const messages = response.headers.get("content-type")?.includes("text/event-stream")
+      ? readSse(response)
+      : [await response.json()];
+    for await (const message of messages) {
+      const event = this.#answerEvent(message as JsonRpcAnswer, provider);
+      if (event.type === "result" && sessionId !== undefined) {
+        this.#sessions.set(sessionId, owner ?? provider.endpoint);
+      }
+      yield event;
+      if (event.type === "result") return;
+    }
+  }
+
+  #answerEvent(message: JsonRpcAnswer, provider: RemoteProvider): ToolStreamEvent {
+    const where = `${this.functionName} at ${provider.endpoint}`;
+    if (message.method === "notifications/progress") {
+      return { type: "progress", progress: message.params as ToolProgress };
+    }
+    if (message.error) throw new Error(`${where}: ${message.error.message}`);
+    if (message.result) return { type: "result", result: message.result };
+    throw new Error(`${where} sent an unexpected message: ${JSON.stringify(message)}`);
   }
 }

@@ -29,7 +29,7 @@ function remote(endpoint: string, kwargs?: MeshToolKwargs, token?: string): Remo
     capability: "work",
     status: "available",
     kwargs,
-  }, token);
+  }, { authToken: token });
 }
 
 function toolAnswer(text: string): Response {

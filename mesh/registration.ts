@@ -17,7 +17,9 @@ import type {
 } from "./protocol.ts";
 
 function toFilter(ref: string | DependencyFilter): MeshToolDependencyRegistration {
-  return typeof ref === "string" ? { capability: ref } : { ...ref };
+  if (typeof ref === "string") return { capability: ref };
+  const { strategy: _consumerSide, ...filter } = ref;
+  return filter;
 }
 
 /** Wire form of one declared dependency (an array stays a fallback chain). */
@@ -25,8 +27,14 @@ export function toDependencyEntry(spec: DependencySpec): MeshDependencyEntry {
   return Array.isArray(spec) ? spec.map(toFilter) : toFilter(spec);
 }
 
-/** The `kwargs` consumers' proxies use, or undefined when the tool sets none. */
-export function toKwargs(options: MeshToolOptions): MeshToolKwargs | undefined {
+/**
+ * The `kwargs` consumers' proxies use, or undefined when the tool sets none;
+ * `idempotentHint` (the MCP annotation) is the default of `idempotent`.
+ */
+export function toKwargs(
+  options: MeshToolOptions,
+  idempotentHint?: boolean,
+): MeshToolKwargs | undefined {
   const kwargs: MeshToolKwargs = {
     timeout: options.timeout === undefined ? undefined : options.timeout / 1000,
     retry_count: options.retryCount,
@@ -34,6 +42,7 @@ export function toKwargs(options: MeshToolOptions): MeshToolKwargs | undefined {
     streaming: options.streaming,
     auth_required: options.authRequired,
     session_required: options.sessionRequired,
+    idempotent: options.idempotent ?? idempotentHint,
   };
   const set = Object.entries(kwargs).filter(([, value]) => value !== undefined);
   return set.length ? Object.fromEntries(set) : undefined;
@@ -50,7 +59,7 @@ export function toToolRegistration(tool: Tool, options: MeshToolOptions): MeshTo
     inputSchema: tool.inputSchema,
     outputSchema: tool.outputSchema,
     dependencies: (options.dependencies ?? []).map(toDependencyEntry),
-    kwargs: toKwargs(options),
+    kwargs: toKwargs(options, tool.annotations?.idempotentHint),
   };
 }
 

@@ -8,15 +8,19 @@
 
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types";
 import type { AgentConfig } from "./config.ts";
+import { CallGate, tokenEquals, type TokenVerifier } from "./call_gate.ts";
 import { HeartbeatLoop } from "./heartbeat.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { envFastPath, type FastToolHost } from "./fast_call.ts";
 import { StatelessMcpEndpoint } from "./mcp_endpoint.ts";
+import { AgentMetrics } from "./metrics.ts";
 import type { McpServerLike } from "./mcp_types.ts";
 import type { HealthVerdict, MeshToolOptions } from "./options.ts";
 import type { MeshToolRegistration } from "./protocol.ts";
 import type { McpMeshTool } from "./proxy.ts";
 import { toAgentRegistration, toDependencyEntry, toToolRegistration } from "./registration.ts";
 import { RegistryClient } from "./registry_client.ts";
+import { createSessionStore, type SessionOwnerStore } from "./session_store.ts";
 import { DependencyWiring, type LocalInvoker } from "./wiring.ts";
 
 /** Longest wait for in-flight requests at shutdown. */
@@ -84,6 +88,8 @@ export interface AgentMeshInfo {
 
 /** What {@linkcode startRuntime} needs. */
 export interface RuntimeInit {
+  /** Agent id (default: a fresh {@linkcode newAgentId}). */
+  agentId?: string;
   /** Effective configuration. */
   config: AgentConfig;
   /** The MCP server, tools already registered, not yet connected. */
@@ -92,9 +98,14 @@ export interface RuntimeInit {
   meshOptions: (toolName: string) => MeshToolOptions;
   /** Runs a tool in-process for self-dependencies; default: in-process JSON-RPC. */
   invokeLocal?: LocalInvoker;
+  /** Tools `/mcp` may call without the SDK transport (plain `tools/call` fast path). */
+  fastTools?: FastToolHost;
+  /** Checks bearer tokens of `authRequired` tools (default: equality with `config.authToken`). */
+  verifyToken?: TokenVerifier;
 }
 
-function newAgentId(name: string): string {
+/** A fresh agent id: `{name}-{8 hex}`, the name reduced to the id alphabet. */
+export function newAgentId(name: string): string {
   const base = name.replace(/[^a-zA-Z0-9_-]/g, "-").slice(0, 55) || "agent";
   const hex = Array.from(crypto.getRandomValues(new Uint8Array(4)))
     .map((byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -143,17 +154,33 @@ class AgentRuntime implements AgentHandle {
   #heartbeat?: HeartbeatLoop;
   #tools: MeshToolRegistration[] = [];
   #closing?: Promise<void>;
+  #gate?: CallGate;
+  #metrics: AgentMetrics;
+  #sessions?: SessionOwnerStore;
+  #healthy = true;
 
   constructor(init: RuntimeInit) {
     this.#init = init;
     this.name = init.config.name;
-    this.agentId = newAgentId(init.config.name);
+    this.agentId = init.agentId ?? newAgentId(init.config.name);
     this.#logger = createLogger(this.agentId);
-    this.#client = new RegistryClient(init.config.registryUrl);
-    this.#endpoint = new StatelessMcpEndpoint((message) => {
-      if ("method" in message && message.method === "notifications/tools/list_changed") {
-        this.#refreshTools().catch((error) => this.#logger.log("error", String(error)));
-      }
+    this.#client = new RegistryClient(init.config.registryUrl, {
+      token: init.config.registryToken,
+    });
+    this.#metrics = new AgentMetrics({
+      circuits: () => this.#wiring?.breakers.states() ?? [],
+      dependenciesResolved: () => this.#wiring ? [...this.#wiring.wired()].length : 0,
+    });
+    this.#endpoint = new StatelessMcpEndpoint({
+      fastTools: init.fastTools,
+      forceStandard: !envFastPath(),
+      interceptToolCall: (call, next) => this.#gate!.intercept(call, next),
+      onToolResult: (name, outcome, seconds) => this.#metrics.toolCall(name, outcome, seconds),
+      onUnrouted: (message) => {
+        if ("method" in message && message.method === "notifications/tools/list_changed") {
+          this.#refreshTools().catch((error) => this.#logger.log("error", String(error)));
+        }
+      },
     });
   }
 
@@ -190,9 +217,37 @@ class AgentRuntime implements AgentHandle {
       selfEndpoint: this.url,
       invokeLocal: this.#init.invokeLocal ?? ((name, args) => this.#dispatchCall(name, args)),
       authToken: config.authToken,
+      settings: (name, index) => {
+        const options = this.#init.meshOptions(name);
+        const spec = options.dependencies?.[index];
+        const filters = Array.isArray(spec) ? spec : [spec];
+        const strategy = filters.find((f) => typeof f === "object" && f.strategy);
+        return {
+          strategy: typeof strategy === "object" ? strategy.strategy : undefined,
+          circuitBreaker: options.circuitBreaker,
+        };
+      },
+      observer: this.#metrics,
+    });
+    this.#gate = new CallGate({
+      selfEndpoint: this.url,
+      tool: (name) => this.#init.meshOptions(name),
+      verifyToken: this.#init.verifyToken ??
+        (config.authToken === undefined ? undefined : tokenEquals(config.authToken)),
+      sessions: () => this.#sessions ??= createSessionStore({ logger: this.#logger }),
+      healthy: () => this.#healthy,
+      logger: this.#logger,
     });
     await this.#init.server.connect(this.#endpoint);
     await this.#refreshTools();
+    const guarded = this.#tools.filter((tool) => tool.kwargs?.auth_required);
+    if (guarded.length && !this.#init.verifyToken && config.authToken === undefined) {
+      this.#logger.log(
+        "warn",
+        `${guarded.map((tool) => tool.function_name).join(", ")} require a bearer token but ` +
+          "neither MCP_MESH_AUTH_TOKEN nor an authVerifier is set: every call to them gets 401",
+      );
+    }
     this.#heartbeat = new HeartbeatLoop({
       client: this.#client,
       intervalMs: config.heartbeatIntervalMs,
@@ -200,7 +255,7 @@ class AgentRuntime implements AgentHandle {
       onResolved: (resolved) => {
         if (this.#wiring!.update(resolved)) this.#logger.log("info", "dependencies rewired");
       },
-      healthy: async () => (await evaluateHealth(config)).status !== "unhealthy",
+      healthy: async () => this.#healthy = (await evaluateHealth(config)).status !== "unhealthy",
       logger: this.#logger,
     });
     this.#heartbeat.start();
@@ -222,6 +277,7 @@ class AgentRuntime implements AgentHandle {
         .catch((error) => this.#logger.log("warn", `unregister failed: ${error}`));
     }
     await this.#init.server.close();
+    await this.#sessions?.close();
   }
 
   async #refreshTools(): Promise<void> {
@@ -306,6 +362,8 @@ class AgentRuntime implements AgentHandle {
         return Response.json({ alive: true, agent: this.name, timestamp });
       case "/mesh/info":
         return Response.json(this.#info());
+      case "/metrics":
+        return await this.#metrics.response();
       default:
         return Response.json({ error: `no route ${path}`, timestamp }, { status: 404 });
     }

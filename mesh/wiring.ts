@@ -6,8 +6,11 @@
  */
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types";
+import { SessionRoutes } from "./affinity.ts";
+import type { SelectionStrategy } from "./balancer.ts";
+import { BreakerBoard, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import type { DependencyResolution, ResolvedDependency } from "./protocol.ts";
-import { LocalTool, type McpMeshTool, RemoteTool } from "./proxy.ts";
+import { LocalTool, type McpMeshTool, type ProxyObserver, RemoteTool } from "./proxy.ts";
 
 /** Runs a tool of this agent in-process. */
 export type LocalInvoker = (
@@ -26,26 +29,42 @@ export function fingerprint(value: unknown): string {
   );
 }
 
+/** How the consuming tool wants one of its dependencies called. */
+export interface ConsumerSettings {
+  /** Selection strategy among the providers. */
+  strategy?: SelectionStrategy;
+  /** Circuit breaker settings for the providers' endpoints. */
+  circuitBreaker?: CircuitBreakerOptions;
+}
+
+/** What {@linkcode DependencyWiring} needs to know about its agent. */
+export interface WiringOptions {
+  /** This agent's id: a dependency it provides itself stays in-process. */
+  selfId: string;
+  /** This agent's base URL. */
+  selfEndpoint: string;
+  /** Runs one of this agent's tools in-process. */
+  invokeLocal: LocalInvoker;
+  /** Bearer token for providers that require one. */
+  authToken?: string;
+  /** Settings of dependency `index` of tool `functionName`. */
+  settings?: (functionName: string, index: number) => ConsumerSettings;
+  /** Receives the outcome of every remote attempt. */
+  observer?: ProxyObserver;
+}
+
 /** Dependency proxies per function, in declared order. */
 export class DependencyWiring {
-  #selfId: string;
-  #selfEndpoint: string;
-  #invokeLocal: LocalInvoker;
-  #authToken?: string;
+  /** Breakers of every provider endpoint, kept across rewiring. */
+  readonly breakers: BreakerBoard = new BreakerBoard();
+  #options: WiringOptions;
+  #sessions = new SessionRoutes();
   #fingerprint = fingerprint({});
   #proxies = new Map<string, (McpMeshTool | undefined)[]>();
 
-  /** `selfId`/`selfEndpoint` identify this agent so self-dependencies stay in-process. */
-  constructor(options: {
-    selfId: string;
-    selfEndpoint: string;
-    invokeLocal: LocalInvoker;
-    authToken?: string;
-  }) {
-    this.#selfId = options.selfId;
-    this.#selfEndpoint = options.selfEndpoint;
-    this.#invokeLocal = options.invokeLocal;
-    this.#authToken = options.authToken;
+  /** Wires nothing until the first {@linkcode DependencyWiring.update}. */
+  constructor(options: WiringOptions) {
+    this.#options = options;
   }
 
   /**
@@ -59,7 +78,7 @@ export class DependencyWiring {
     this.#proxies = new Map(
       Object.entries(resolved).map((
         [name, entries],
-      ) => [name, entries.map((entry) => this.#proxy(entry))]),
+      ) => [name, entries.map((entry, i) => this.#proxy(name, i, entry))]),
     );
     return true;
   }
@@ -70,18 +89,44 @@ export class DependencyWiring {
     return Array.from({ length: count }, (_, i) => proxies[i]);
   }
 
-  #proxy(entry: DependencyResolution): McpMeshTool | undefined {
+  /** Resolved dependencies currently wired, with the proxy each became. */
+  *wired(): IterableIterator<McpMeshTool> {
+    for (const proxies of this.#proxies.values()) {
+      for (const proxy of proxies) if (proxy) yield proxy;
+    }
+  }
+
+  #proxy(
+    functionName: string,
+    index: number,
+    entry: DependencyResolution,
+  ): McpMeshTool | undefined {
     if (entry.status !== "available") return undefined;
     const resolved = entry as ResolvedDependency;
-    if (resolved.agent_id !== this.#selfId) return new RemoteTool(resolved, this.#authToken);
-    return new LocalTool(
-      {
-        capability: resolved.capability,
-        agentId: resolved.agent_id,
-        endpoint: this.#selfEndpoint,
-        functionName: resolved.function_name,
-      },
-      (args) => this.#invokeLocal(resolved.function_name, args),
-    );
+    const { selfId, selfEndpoint, invokeLocal } = this.#options;
+    // A replica of our own is the cheapest provider: no network at all.
+    const self = resolved.agent_id === selfId
+      ? resolved
+      : resolved.providers?.find((provider) => provider.agent_id === selfId);
+    if (self) {
+      return new LocalTool(
+        {
+          capability: resolved.capability,
+          agentId: selfId,
+          endpoint: selfEndpoint,
+          functionName: self.function_name,
+        },
+        (args) => invokeLocal(self.function_name, args),
+      );
+    }
+    const settings = this.#options.settings?.(functionName, index) ?? {};
+    return new RemoteTool(resolved, {
+      authToken: this.#options.authToken,
+      strategy: settings.strategy,
+      circuitBreaker: settings.circuitBreaker,
+      breakers: this.breakers,
+      sessions: this.#sessions,
+      observer: this.#options.observer,
+    });
   }
 }

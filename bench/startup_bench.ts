@@ -1,0 +1,134 @@
+/**
+ * Agent startup and idle memory (issue 6), against a bare `Deno.serve`
+ * process measured in the same run.
+ *
+ * - Startup: from spawning `deno run -A examples/hello/main.ts` to its first
+ *   successful registration (the `register` event's timestamp in an embedded
+ *   registry), median of {@linkcode RUNS} runs; the baseline is a process that
+ *   only starts `Deno.serve` and prints its URL (`deno eval`, spawn to that line).
+ * - Idle memory: `VmRSS` of the hello agent and of the bare process from
+ *   `/proc/<pid>/status`, after {@linkcode IDLE_MS} of idling.
+ *
+ * Usage: `deno run -A bench/startup_bench.ts`.
+ *
+ * @module
+ */
+
+import type { EventsHistoryResponse } from "@mesh/sdk/protocol";
+import { spawnAgent } from "../mesh/process.ts";
+import { serveRegistry } from "../registry/mod.ts";
+
+const RUNS = 5;
+const IDLE_MS = 2_000;
+const STARTUP_TARGET_MS = 300;
+const RSS_TARGET_MB = 60;
+const REPO_ROOT = new URL("../", import.meta.url).pathname;
+
+/** The baseline process: a `Deno.serve` that prints its URL, stopped by SIGTERM. */
+const BARE_SERVER = `
+const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => new Response("ok"));
+Deno.addSignalListener("SIGTERM", () => server.shutdown().then(() => Deno.exit(0)));
+console.log("http://127.0.0.1:" + server.addr.port);
+`;
+
+/** Resident memory of process `pid` in MB. */
+function rssMb(pid: number): number {
+  const line = Deno.readTextFileSync(`/proc/${pid}/status`).match(/^VmRSS:\s+(\d+) kB/m);
+  if (!line) throw new Error(`no VmRSS for ${pid}`);
+  return Number(line[1]) / 1024;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Milliseconds from spawn to the bare server's URL line, and its idle RSS. */
+async function bareRun(): Promise<{ ms: number; rss: number }> {
+  const started = Date.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", BARE_SERVER],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("bare server exited early");
+    text += value;
+  }
+  const ms = Date.now() - started;
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const rss = rssMb(child.pid);
+  child.kill("SIGTERM");
+  await child.status;
+  await reader.cancel();
+  return { ms, rss };
+}
+
+/** Milliseconds from spawn to the hello agent's registration, and its idle RSS. */
+async function helloRun(registryUrl: string): Promise<{ ms: number; rss: number }> {
+  const started = Date.now();
+  const agent = await spawnAgent("examples/hello/main.ts", {
+    env: { MCP_MESH_REGISTRY_URL: registryUrl },
+    cwd: REPO_ROOT,
+    stderr: "null",
+  });
+  try {
+    let registeredAt: number | undefined;
+    const deadline = Date.now() + 10_000;
+    while (registeredAt === undefined && Date.now() < deadline) {
+      const response = await fetch(
+        `${registryUrl}/events?type=register&agent_id=${agent.agentId}&limit=1`,
+      );
+      const { events } = await response.json() as EventsHistoryResponse;
+      if (events.length > 0) registeredAt = Date.parse(events[0].timestamp);
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    if (registeredAt === undefined) throw new Error(`${agent.agentId} never registered`);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    return { ms: registeredAt - started, rss: rssMb(agent.pid) };
+  } finally {
+    await agent.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "startup-bench-" });
+  const registry = serveRegistry({ databaseUrl: `${dir}/registry.db`, port: 0 });
+  try {
+    const bare: { ms: number; rss: number }[] = [];
+    const hello: { ms: number; rss: number }[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      bare.push(await bareRun());
+      hello.push(await helloRun(registry.url));
+    }
+    const startup = median(hello.map((run) => run.ms));
+    const bareStartup = median(bare.map((run) => run.ms));
+    const rss = median(hello.map((run) => run.rss));
+    const bareRss = median(bare.map((run) => run.rss));
+    console.log(
+      `startup bench: ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ` +
+        `Deno ${Deno.version.deno}; median of ${RUNS} runs`,
+    );
+    console.log("\n| measure | hello agent | bare Deno.serve | × bare | target | met |");
+    console.log("|---|---|---|---|---|---|");
+    console.log(
+      `| start to registered (ms) | ${startup} | ${bareStartup} (to listening) | ${
+        (startup / bareStartup).toFixed(2)
+      } | < ${STARTUP_TARGET_MS} | ${startup < STARTUP_TARGET_MS ? "yes" : "NO"} |`,
+    );
+    console.log(
+      `| idle RSS (MB) | ${rss.toFixed(1)} | ${bareRss.toFixed(1)} | ${
+        (rss / bareRss).toFixed(2)
+      } | < ${RSS_TARGET_MB} | ${rss < RSS_TARGET_MB ? "yes" : "NO"} |`,
+    );
+  } finally {
+    await registry.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();
