@@ -53,6 +53,8 @@ export interface CallOptions {
   verifyTool?: boolean;
   /** Called with every progress notification of a streaming tool. */
   onProgress?: (progress: ToolProgress) => void;
+  /** Bearer token for `authRequired` tools. */
+  token?: string;
 }
 
 /**
@@ -69,7 +71,9 @@ export async function callTool(
   options: CallOptions,
 ): Promise<ToolResult> {
   const client = new Client({ name: "meshctl", version: denoConfig.version });
-  const transport = new StreamableHTTPClientTransport(url);
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: options.token ? { headers: { Authorization: `Bearer ${options.token}` } } : {},
+  });
   try {
     try {
       await client.connect(transport, { timeout: options.timeoutMs });
@@ -95,6 +99,14 @@ export async function callTool(
       }) as ToolResult;
     } catch (error) {
       if (error instanceof CliError) throw error;
+      if ((error as { code?: unknown }).code === 401) {
+        const hint = options.token
+          ? "the token was refused"
+          : "pass --token or set MCP_MESH_AUTH_TOKEN";
+        throw new CliError(`${tool} at ${url} requires a valid bearer token (${hint})`, {
+          cause: error,
+        });
+      }
       throw new CliError(`calling ${tool} at ${url} failed: ${describeNetworkError(error)}`, {
         cause: error,
       });

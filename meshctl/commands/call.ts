@@ -18,6 +18,7 @@ interface CallOptions {
   agentUrl?: string;
   timeout: number;
   json?: boolean;
+  token?: string;
 }
 
 /** Adds `call` to the program. */
@@ -37,6 +38,11 @@ export function registerCall(program: Command): void {
     .option("--agent-url <url>", "call this agent directly, without asking the registry")
     .option("--timeout <seconds>", "give up after this long without progress", parseSeconds, 60)
     .option("--json", "print the whole MCP CallToolResult as JSON")
+    .option(
+      "--token <token>",
+      "bearer token for tools that require one (env MCP_MESH_AUTH_TOKEN)",
+      Deno.env.get("MCP_MESH_AUTH_TOKEN"),
+    )
     .addHelpText(
       "after",
       `
@@ -46,7 +52,9 @@ Examples:
   $ meshctl call greeting '{"name": "World"}'          by capability
   $ meshctl call hello-1a2b3c4d:say_hello '{"name": "Ada"}'
   $ meshctl call say_hello --file args.json
-  $ meshctl call say_hello '{"name": "Ada"}' --agent-url http://127.0.0.1:9001`,
+  $ meshctl call say_hello '{"name": "Ada"}' --agent-url http://127.0.0.1:9001
+  $ meshctl call increment '{"session_id": "s1"}'     a stateful tool's session
+  $ MCP_MESH_AUTH_TOKEN=s3cret meshctl call secret_tool`,
     )
     .action(async (ref: string, inline: string, options: CallOptions, command: Command) => {
       const { registry, paintError } = commandContext(command);
@@ -65,6 +73,7 @@ Examples:
       const result = await callTool(url, tool, args, {
         timeoutMs: options.timeout * 1000,
         verifyTool: options.agentUrl !== undefined,
+        token: options.token,
         onProgress: (progress) => console.error(paintError("cyan", renderProgress(progress))),
       });
       if (options.json) {

@@ -132,6 +132,27 @@ Deno.test("meshctl list, status and call against a live mesh", async (t) => {
       assert.equal(stderr.trimEnd().split("\n").length, 1);
     });
 
+    await t.step(
+      "call sends --token (or MCP_MESH_AUTH_TOKEN) to tools that require one",
+      async () => {
+        const refused = await meshctl(["call", "secret"], env);
+        assert.equal(refused.code, 1);
+        assert.match(
+          refused.stderr,
+          /^error: secret at .*\/mcp requires a valid bearer token \(pass --token or set MCP_MESH_AUTH_TOKEN\)\n$/,
+        );
+        const wrong = await meshctl(["call", "secret", "--token", "nope"], env);
+        assert.match(wrong.stderr, /requires a valid bearer token \(the token was refused\)/);
+        const ok = await meshctl(["call", "secret", "--token", "s3cret"], env);
+        assert.equal(ok.stdout, "the secret\n", ok.stderr);
+        const fromEnv = await meshctl(["call", "secret"], {
+          ...env,
+          MCP_MESH_AUTH_TOKEN: "s3cret",
+        });
+        assert.equal(fromEnv.stdout, "the secret\n", fromEnv.stderr);
+      },
+    );
+
     await t.step("call with invalid arguments reports the tool's validation error", async () => {
       const { code, stderr } = await meshctl(["call", "count", '{"to": "x"}'], env);
       assert.equal(code, 1);

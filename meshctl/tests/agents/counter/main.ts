@@ -1,6 +1,7 @@
 /**
  * A test agent for meshctl: a streaming tool that reports progress and
- * returns structured content, and a tool that always reports an error.
+ * returns structured content, a tool that always reports an error, and one
+ * that needs the bearer token `s3cret`.
  *
  * @module
  */
@@ -9,7 +10,11 @@ import { mesh, type ToolContext } from "@mesh/sdk";
 import { z } from "zod";
 
 /** Counts with progress, and fails on demand. */
-@mesh.agent({ name: "counter", description: "meshctl test agent" })
+@mesh.agent({
+  name: "counter",
+  description: "meshctl test agent",
+  authVerifier: (token) => token === "s3cret",
+})
 export class CounterAgent {
   /** Counts to `to`, sending one progress notification per step. */
   @mesh.tool({
@@ -39,5 +44,11 @@ export class CounterAgent {
   })
   fail({ reason }: { reason: string }): string {
     throw new Error(reason);
+  }
+
+  /** Tells a secret to callers with the token. */
+  @mesh.tool({ capability: "secrets", description: "Needs a bearer token", authRequired: true })
+  secret(): string {
+    return "the secret";
   }
 }
