@@ -8,6 +8,8 @@
  *   only starts `Deno.serve` and prints its URL (`deno eval`, spawn to that line).
  * - Idle memory: `VmRSS` of the hello agent and of the bare process from
  *   `/proc/<pid>/status`, after {@linkcode IDLE_MS} of idling.
+ * - The price of loading the MCP SDK on demand: the hello agent's first
+ *   `tools/call` after idling (it loads the SDK), and its RSS after that call.
  *
  * Usage: `deno run -A bench/startup_bench.ts`.
  *
@@ -68,8 +70,34 @@ async function bareRun(): Promise<{ ms: number; rss: number }> {
   return { ms, rss };
 }
 
-/** Milliseconds from spawn to the hello agent's registration, and its idle RSS. */
-async function helloRun(registryUrl: string): Promise<{ ms: number; rss: number }> {
+/** One MCP `tools/call` of `say_hello` over plain `fetch`; its duration in ms. */
+async function timedCall(url: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${url}/mcp`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "say_hello", arguments: { name: "bench" } },
+    }),
+  });
+  const body = await response.text();
+  if (!body.includes("Hello, bench!")) throw new Error(`unexpected answer: ${body}`);
+  return performance.now() - started;
+}
+
+/** One hello agent run: spawn to registration, idle RSS, first call and RSS after it. */
+interface HelloRun {
+  ms: number;
+  rss: number;
+  firstCallMs: number;
+  rssAfterCall: number;
+}
+
+/** Milliseconds from spawn to the hello agent's registration, its idle RSS, its first call. */
+async function helloRun(registryUrl: string): Promise<HelloRun> {
   const started = Date.now();
   const agent = await spawnAgent("examples/hello/main.ts", {
     env: { MCP_MESH_REGISTRY_URL: registryUrl },
@@ -89,7 +117,10 @@ async function helloRun(registryUrl: string): Promise<{ ms: number; rss: number 
     }
     if (registeredAt === undefined) throw new Error(`${agent.agentId} never registered`);
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-    return { ms: registeredAt - started, rss: rssMb(agent.pid) };
+    const rss = rssMb(agent.pid);
+    const firstCallMs = await timedCall(agent.url);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    return { ms: registeredAt - started, rss, firstCallMs, rssAfterCall: rssMb(agent.pid) };
   } finally {
     await agent.stop();
   }
@@ -100,7 +131,7 @@ async function main(): Promise<void> {
   const registry = serveRegistry({ databaseUrl: `${dir}/registry.db`, port: 0 });
   try {
     const bare: { ms: number; rss: number }[] = [];
-    const hello: { ms: number; rss: number }[] = [];
+    const hello: HelloRun[] = [];
     for (let run = 0; run < RUNS; run++) {
       bare.push(await bareRun());
       hello.push(await helloRun(registry.url));
@@ -124,6 +155,14 @@ async function main(): Promise<void> {
       `| idle RSS (MB) | ${rss.toFixed(1)} | ${bareRss.toFixed(1)} | ${
         (rss / bareRss).toFixed(2)
       } | < ${RSS_TARGET_MB} | ${rss < RSS_TARGET_MB ? "yes" : "NO"} |`,
+    );
+    const firstCall = median(hello.map((run) => run.firstCallMs));
+    const rssAfterCall = median(hello.map((run) => run.rssAfterCall));
+    console.log(`| first tools/call, loads the SDK (ms) | ${firstCall.toFixed(0)} | | | | |`);
+    console.log(
+      `| RSS after that call (MB) | ${rssAfterCall.toFixed(1)} | ${bareRss.toFixed(1)} | ${
+        (rssAfterCall / bareRss).toFixed(2)
+      } | | |`,
     );
   } finally {
     await registry.close();

@@ -44,6 +44,11 @@ export interface AgentConfig {
   registryToken?: string;
   /** Health check, when declared. */
   healthCheck?: HealthCheck;
+  /**
+   * Serve plain `tools/call` requests without the SDK transport (env
+   * `MCP_MESH_FAST_PATH`, default on; off sends every call the standard way).
+   */
+  fastPath: boolean;
 }
 
 function env(name: string): string | undefined {
@@ -66,18 +71,28 @@ export function envRegistryToken(): string | undefined {
   return env("MCP_MESH_REGISTRY_TOKEN");
 }
 
-/**
- * Reads `MCP_MESH_AUTO_RUN` (`false`/`0`/`no` disable), falling back to `fallback`.
- */
-export function envAutoRun(fallback: boolean): boolean {
-  const raw = env("MCP_MESH_AUTO_RUN");
+/** An on/off variable: `false`, `0`, `no` or `off` disable, anything else enables. */
+function envSwitch(name: string, fallback: boolean): boolean {
+  const raw = env(name);
   if (raw === undefined) return fallback;
   return !["false", "0", "no", "off"].includes(raw.toLowerCase());
 }
 
-/** Reads `MCP_MESH_DEBOUNCE_DELAY` in seconds (mcp-mesh unit), default 0.05. */
+/**
+ * Reads `MCP_MESH_AUTO_RUN` (`false`/`0`/`no` disable), falling back to `fallback`.
+ */
+export function envAutoRun(fallback: boolean): boolean {
+  return envSwitch("MCP_MESH_AUTO_RUN", fallback);
+}
+
+/**
+ * Reads `MCP_MESH_DEBOUNCE_DELAY` in seconds (mcp-mesh unit), default 0: the
+ * agent starts in a timer task, after the module graph (every decorator)
+ * finished evaluating. Set it when a module awaits something between
+ * decorating its agent and finishing its setup.
+ */
 export function envDebounceMs(): number {
-  return (envNumber("MCP_MESH_DEBOUNCE_DELAY", (n) => n >= 0) ?? 0.05) * 1000;
+  return (envNumber("MCP_MESH_DEBOUNCE_DELAY", (n) => n >= 0) ?? 0) * 1000;
 }
 
 /** Merges overrides, environment, decorator options and defaults. */
@@ -106,5 +121,6 @@ export function resolveConfig(options: AgentOptions, overrides: AgentOverrides =
     authToken: overrides.authToken ?? env("MCP_MESH_AUTH_TOKEN"),
     registryToken: overrides.registryToken ?? envRegistryToken(),
     healthCheck: overrides.healthCheck ?? options.healthCheck,
+    fastPath: envSwitch("MCP_MESH_FAST_PATH", true),
   };
 }

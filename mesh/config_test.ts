@@ -49,7 +49,7 @@ Deno.test("invalid numbers name the variable", () => {
 
 Deno.test("auto-run and debounce come from the environment", () => {
   assert.equal(envAutoRun(true), true);
-  assert.equal(envDebounceMs(), 50);
+  assert.equal(envDebounceMs(), 0);
   withEnv({ MCP_MESH_AUTO_RUN: "false", MCP_MESH_DEBOUNCE_DELAY: "0.5" }, () => {
     assert.equal(envAutoRun(true), false);
     assert.equal(envDebounceMs(), 500);

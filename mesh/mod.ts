@@ -34,7 +34,15 @@ import { formatStartLine } from "./process.ts";
 import type { AgentOptions, ToolOptions } from "./options.ts";
 import type { AgentHandle } from "./runtime.ts";
 
-export { serve, type ServeOptions, startAgent } from "./agent.ts";
+export {
+  serve,
+  type ServeOptions,
+  serveStateful,
+  startAgent,
+  type StatefulServeOptions,
+} from "./agent.ts";
+export { defaultAllowedHostnames, LOOPBACK_HOSTNAMES } from "./hostnames.ts";
+export type { SessionEventStore, SessionOptions } from "./stateful_endpoint.ts";
 export type {
   ContentBlock,
   McpServerLike,

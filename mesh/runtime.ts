@@ -11,13 +11,13 @@ import type { AgentConfig } from "./config.ts";
 import { CallGate, tokenEquals, type TokenVerifier } from "./call_gate.ts";
 import { HeartbeatLoop } from "./heartbeat.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { envFastPath, type FastToolHost } from "./fast_call.ts";
-import { StatelessMcpEndpoint } from "./mcp_endpoint.ts";
-import { AgentMetrics } from "./metrics.ts";
+import type { FastToolHost } from "./fast_call.ts";
+import type { McpEndpointOptions, StatelessMcpEndpoint } from "./mcp_endpoint.ts";
+import type { AgentMetrics } from "./metrics.ts";
 import type { McpServerLike } from "./mcp_types.ts";
 import type { HealthVerdict, MeshToolOptions } from "./options.ts";
 import type { MeshToolRegistration } from "./protocol.ts";
-import type { McpMeshTool } from "./proxy.ts";
+import type { McpMeshTool, ProxyObserver } from "./proxy.ts";
 import { toAgentRegistration, toDependencyEntry, toToolRegistration } from "./registration.ts";
 import { RegistryClient } from "./registry_client.ts";
 import { createSessionStore, type SessionOwnerStore } from "./session_store.ts";
@@ -27,6 +27,12 @@ import { DependencyWiring, type LocalInvoker } from "./wiring.ts";
 const DRAIN_TIMEOUT_MS = 5_000;
 /** Longest wait for the registry to confirm unregistration at shutdown. */
 const UNREGISTER_TIMEOUT_MS = 2_000;
+
+/** The MCP server connected to the agent's endpoint. */
+interface ConnectedMcp {
+  server: McpServerLike;
+  endpoint: StatelessMcpEndpoint;
+}
 
 /** A running agent. */
 export interface AgentHandle {
@@ -92,8 +98,17 @@ export interface RuntimeInit {
   agentId?: string;
   /** Effective configuration. */
   config: AgentConfig;
-  /** The MCP server, tools already registered, not yet connected. */
-  server: McpServerLike;
+  /**
+   * The MCP server, tools already registered, not yet connected; or a function
+   * creating it, called on the first MCP request (with {@linkcode tools}, the
+   * agent then starts and registers without loading the MCP SDK).
+   */
+  server: McpServerLike | (() => Promise<McpServerLike>);
+  /**
+   * The server's `tools/list` as it will answer it, when known without the
+   * server; default: asked from the server at start.
+   */
+  tools?: Tool[];
   /** Mesh options of a tool by name. */
   meshOptions: (toolName: string) => MeshToolOptions;
   /** Runs a tool in-process for self-dependencies; default: in-process JSON-RPC. */
@@ -102,6 +117,12 @@ export interface RuntimeInit {
   fastTools?: FastToolHost;
   /** Checks bearer tokens of `authRequired` tools (default: equality with `config.authToken`). */
   verifyToken?: TokenVerifier;
+  /**
+   * Builds the `/mcp` endpoint `server` connects to, given the runtime's hooks
+   * (default: a {@linkcode StatelessMcpEndpoint}; `serveStateful` passes a
+   * stateful one).
+   */
+  endpoint?: (hooks: McpEndpointOptions) => StatelessMcpEndpoint;
 }
 
 /** A fresh agent id: `{name}-{8 hex}`, the name reduced to the id alphabet. */
@@ -147,7 +168,10 @@ class AgentRuntime implements AgentHandle {
 
   #init: RuntimeInit;
   #logger: Logger;
-  #endpoint: StatelessMcpEndpoint;
+  /** The MCP side (SDK server, endpoint, metrics), loaded on first use. */
+  #mcp?: Promise<ConnectedMcp>;
+  #connected?: ConnectedMcp;
+  #metrics?: Promise<AgentMetrics>;
   #client: RegistryClient;
   #http?: Deno.HttpServer<Deno.NetAddr>;
   #wiring?: DependencyWiring;
@@ -155,7 +179,6 @@ class AgentRuntime implements AgentHandle {
   #tools: MeshToolRegistration[] = [];
   #closing?: Promise<void>;
   #gate?: CallGate;
-  #metrics: AgentMetrics;
   #sessions?: SessionOwnerStore;
   #healthy = true;
 
@@ -167,21 +190,49 @@ class AgentRuntime implements AgentHandle {
     this.#client = new RegistryClient(init.config.registryUrl, {
       token: init.config.registryToken,
     });
-    this.#metrics = new AgentMetrics({
-      circuits: () => this.#wiring?.breakers.states() ?? [],
-      dependenciesResolved: () => this.#wiring ? [...this.#wiring.wired()].length : 0,
-    });
-    this.#endpoint = new StatelessMcpEndpoint({
-      fastTools: init.fastTools,
-      forceStandard: !envFastPath(),
-      interceptToolCall: (call, next) => this.#gate!.intercept(call, next),
-      onToolResult: (name, outcome, seconds) => this.#metrics.toolCall(name, outcome, seconds),
-      onUnrouted: (message) => {
-        if ("method" in message && message.method === "notifications/tools/list_changed") {
-          this.#refreshTools().catch((error) => this.#logger.log("error", String(error)));
-        }
-      },
-    });
+  }
+
+  /** The agent's metrics; prom-client loads on the first call, proxy call or scrape. */
+  #loadMetrics(): Promise<AgentMetrics> {
+    this.#metrics ??= import("./metrics.ts").then(({ AgentMetrics }) =>
+      new AgentMetrics({
+        circuits: () => this.#wiring?.breakers.states() ?? [],
+        dependenciesResolved: () => this.#wiring ? [...this.#wiring.wired()].length : 0,
+      })
+    );
+    return this.#metrics;
+  }
+
+  /**
+   * The connected MCP side: loads the endpoint (and with it the MCP SDK's
+   * transport) and the metrics, creates the server when given a factory, and
+   * connects it. Requests arriving meanwhile wait for it.
+   */
+  #connectMcp(): Promise<ConnectedMcp> {
+    this.#mcp ??= (async () => {
+      const { server: serverOrFactory, fastTools } = this.#init;
+      const [{ StatelessMcpEndpoint }, metrics, server] = await Promise.all([
+        import("./mcp_endpoint.ts"),
+        this.#loadMetrics(),
+        typeof serverOrFactory === "function" ? serverOrFactory() : serverOrFactory,
+      ]);
+      const createEndpoint = this.#init.endpoint ??
+        ((hooks: McpEndpointOptions) => new StatelessMcpEndpoint(hooks));
+      const endpoint = createEndpoint({
+        fastTools,
+        forceStandard: !this.#init.config.fastPath,
+        interceptToolCall: (call, next) => this.#gate!.intercept(call, next),
+        onToolResult: (name, outcome, seconds) => metrics.toolCall(name, outcome, seconds),
+        onUnrouted: (message) => {
+          if ("method" in message && message.method === "notifications/tools/list_changed") {
+            this.#refreshTools().catch((error) => this.#logger.log("error", String(error)));
+          }
+        },
+      });
+      await server.connect(endpoint);
+      return this.#connected = { server, endpoint };
+    })();
+    return this.#mcp;
   }
 
   get registered(): boolean {
@@ -227,7 +278,10 @@ class AgentRuntime implements AgentHandle {
           circuitBreaker: options.circuitBreaker,
         };
       },
-      observer: this.#metrics,
+      observer: {
+        proxyCall: (...outcome: Parameters<ProxyObserver["proxyCall"]>) =>
+          void this.#loadMetrics().then((metrics) => metrics.proxyCall(...outcome)),
+      },
     });
     this.#gate = new CallGate({
       selfEndpoint: this.url,
@@ -238,8 +292,8 @@ class AgentRuntime implements AgentHandle {
       healthy: () => this.#healthy,
       logger: this.#logger,
     });
-    await this.#init.server.connect(this.#endpoint);
-    await this.#refreshTools();
+    if (this.#init.tools) this.#setTools(this.#init.tools);
+    else await this.#refreshTools();
     const guarded = this.#tools.filter((tool) => tool.kwargs?.auth_required);
     if (guarded.length && !this.#init.verifyToken && config.authToken === undefined) {
       this.#logger.log(
@@ -276,20 +330,26 @@ class AgentRuntime implements AgentHandle {
       await this.#client.unregister(this.agentId, AbortSignal.timeout(UNREGISTER_TIMEOUT_MS))
         .catch((error) => this.#logger.log("warn", `unregister failed: ${error}`));
     }
-    await this.#init.server.close();
+    const mcp = await this.#mcp?.catch(() => undefined);
+    await mcp?.server.close();
     await this.#sessions?.close();
   }
 
   async #refreshTools(): Promise<void> {
-    const answer = await this.#endpoint.dispatch({ method: "tools/list", params: {} });
+    const { endpoint } = await this.#connectMcp();
+    const answer = await endpoint.dispatch({ method: "tools/list", params: {} });
     // A server without tools does not answer tools/list at all.
-    const tools = "result" in answer ? answer.result.tools as Tool[] : [];
+    this.#setTools("result" in answer ? answer.result.tools as Tool[] : []);
+  }
+
+  #setTools(tools: Tool[]): void {
     this.#tools = tools.map((tool) => toToolRegistration(tool, this.#init.meshOptions(tool.name)));
     this.#heartbeat?.requestFullHeartbeat();
   }
 
   async #dispatchCall(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-    const answer = await this.#endpoint.dispatch({
+    const { endpoint } = await this.#connectMcp();
+    const answer = await endpoint.dispatch({
       method: "tools/call",
       params: { name, arguments: args },
     });
@@ -340,7 +400,10 @@ class AgentRuntime implements AgentHandle {
 
   async #route(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (path === "/mcp") return await this.#endpoint.handle(request);
+    if (path === "/mcp") {
+      const { endpoint } = this.#connected ?? await this.#connectMcp();
+      return await endpoint.handle(request);
+    }
     await request.body?.cancel();
     const read = request.method === "GET" || request.method === "HEAD";
     if (!read) return Response.json({ error: "method not allowed" }, { status: 405 });
@@ -363,7 +426,7 @@ class AgentRuntime implements AgentHandle {
       case "/mesh/info":
         return Response.json(this.#info());
       case "/metrics":
-        return await this.#metrics.response();
+        return await (await this.#loadMetrics()).response();
       default:
         return Response.json({ error: `no route ${path}`, timestamp }, { status: 404 });
     }

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { createClient } from "redis";
+import type { createClient } from "redis";
 import { createLogger, describeError } from "./log.ts";
 
 /** Seconds a session stays owned without use when `MCP_MESH_SESSION_TTL` is not set. */
@@ -252,7 +252,9 @@ function firstEvent(emitter: Emitter, events: string[], ms?: number): Promise<vo
  * commands are refused at once while disconnected and time out otherwise.
  */
 export class RedisSessionStore implements SessionOwnerStore {
-  #client: RedisClient;
+  /** Set once node-redis is loaded (~200 ms: only stores that use Redis load it). */
+  #client?: RedisClient;
+  #loaded: Promise<RedisClient>;
   #memory: MemorySessionStore;
   /** TTL in milliseconds, as a script argument. */
   #ttl: string;
@@ -271,7 +273,15 @@ export class RedisSessionStore implements SessionOwnerStore {
     this.#ttl = String(ttl);
     this.#memory = new MemorySessionStore({ ttlSeconds: ttl / 1000 });
     this.#logger = options.logger ?? createLogger("session-store");
-    this.#client = createClient({
+    this.#loaded = import("redis").then(({ createClient }) =>
+      this.#createClient(createClient, options)
+    );
+    this.#firstAttempt = this.#loaded.then((client) => firstEvent(client, ["ready", "error"]));
+    this.#connecting = this.#loaded.then((client) => client.connect()).catch(() => {});
+  }
+
+  #createClient(create: typeof createClient, options: RedisSessionStoreOptions): RedisClient {
+    const client = create({
       url: options.redisUrl,
       disableOfflineQueue: true,
       commandOptions: { timeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS },
@@ -283,19 +293,18 @@ export class RedisSessionStore implements SessionOwnerStore {
         },
       },
     });
-    this.#client.on("error", (error) => this.#fallBack(error));
-    this.#client.on("reconnecting", () => this.#retryScheduled = false);
-    this.#client.on("ready", () => {
+    client.on("error", (error) => this.#fallBack(error));
+    client.on("reconnecting", () => this.#retryScheduled = false);
+    client.on("ready", () => {
       this.#retryScheduled = false;
       this.#recovered();
     });
-    this.#firstAttempt = firstEvent(this.#client, ["ready", "error"]);
-    this.#connecting = this.#client.connect().catch(() => {});
+    return this.#client = client;
   }
 
   /** True while calls are served by Redis, false while they fall back to memory. */
   get usingRedis(): boolean {
-    return this.#client.isReady && !this.#degraded;
+    return this.#client?.isReady === true && !this.#degraded;
   }
 
   claim(sessionId: string, endpoint: string): Promise<string> {
@@ -341,13 +350,14 @@ export class RedisSessionStore implements SessionOwnerStore {
   }
 
   async #shutdown(): Promise<void> {
-    if (this.#client.isReady) await this.#client.close();
-    else if (this.#client.isOpen) this.#client.destroy();
+    const client = await this.#loaded;
+    if (client.isReady) await client.close();
+    else if (client.isOpen) client.destroy();
     await this.#connecting;
     // A reconnect pause of node-redis cannot be cancelled: wait until it ends.
     if (this.#retryScheduled) {
       await firstEvent(
-        this.#client,
+        client,
         ["reconnecting", "ready", "end"],
         MAX_RECONNECT_DELAY_MS + 500,
       );
@@ -361,14 +371,15 @@ export class RedisSessionStore implements SessionOwnerStore {
     fallback: () => Promise<T>,
   ): Promise<T> {
     if (this.#closed) throw new Error("the session store is closed");
+    const client = await this.#loaded;
     await this.#firstAttempt;
-    if (!this.#client.isReady) {
+    if (!client.isReady) {
       this.#fallBack(new Error("not connected"));
       return await fallback();
     }
     let result: T;
     try {
-      result = await command(this.#client);
+      result = await command(client);
     } catch (error) {
       this.#fallBack(error);
       return await fallback();

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { spawnAgent } from "@mesh/sdk/process";
 
 const CONFORMANCE = "npm:@modelcontextprotocol/conformance@0.1.16";
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -68,26 +69,31 @@ Deno.test("everything agent passes every server scenario of the MCP conformance 
   const workDir = await Deno.makeTempDir({ prefix: "everything-conformance-" });
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), DEADLINE_MS);
-  const agent = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
+  // Standalone: the registry URL points where nothing listens.
+  const agent = await spawnAgent(MAIN, {
     cwd: REPO_ROOT,
-    env: { MCP_MESH_HTTP_HOST: "127.0.0.1", MCP_MESH_HTTP_PORT: "0" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: deadline.signal,
-  }).spawn();
-  const agentStdout = splitFirstLine(agent.stdout);
-  const agentStderr = new Response(agent.stderr).text();
+    env: {
+      MCP_MESH_HTTP_HOST: "127.0.0.1",
+      MCP_MESH_HTTP_PORT: "0",
+      MCP_MESH_REGISTRY_URL: deadRegistryUrl(),
+    },
+  });
   try {
-    const banner = await agentStdout.firstLine;
-    const url = banner?.match(/http:\/\/\S+\/mcp/)?.[0];
-    if (!url) assert.fail(`the agent printed no URL: ${banner} ${await agentStderr}`);
-
     const resultsDir = `${workDir}/results`;
     // Run outside the workspace so the suite neither reads nor updates its lock file.
     const suite = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", CONFORMANCE, "server", "--url", url, "--suite", "all", "-o", resultsDir],
+      args: [
+        "run",
+        "-A",
+        CONFORMANCE,
+        "server",
+        "--url",
+        `${agent.url}/mcp`,
+        "--suite",
+        "all",
+        "-o",
+        resultsDir,
+      ],
       cwd: workDir,
       stdin: "null",
       stdout: "piped",
@@ -109,22 +115,21 @@ Deno.test("everything agent passes every server scenario of the MCP conformance 
     assert.deepEqual(warnings.filter((warning) => !ACCEPTED_WARNINGS.has(warning)), [], report);
     assert.equal(suite.code, 0, report);
 
-    agent.kill("SIGTERM");
-    const { code } = await agent.status;
-    assert.equal(code, 0, `the agent did not shut down cleanly: ${await agentStderr}`);
+    const { code } = await agent.stop("SIGTERM");
+    assert.equal(code, 0, "the agent did not shut down cleanly");
   } finally {
-    try {
-      agent.kill("SIGTERM");
-    } catch {
-      // Already exited.
-    }
-    await agent.status;
-    await agentStdout.rest;
-    await agentStderr;
+    await agent.stop();
     clearTimeout(timer);
     await Deno.remove(workDir, { recursive: true });
   }
 });
+
+/** A loopback URL where nothing listens (the port was free a moment ago). */
+function deadRegistryUrl(): string {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  listener.close();
+  return `http://127.0.0.1:${listener.addr.port}`;
+}
 
 /** Reads `checks.json` of each `server-<scenario>-<timestamp>` directory. */
 async function readResults(dir: string): Promise<Map<string, Check[]>> {
@@ -136,22 +141,4 @@ async function readResults(dir: string): Promise<Map<string, Check[]>> {
     results.set(scenario, JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}/checks.json`)));
   }
   return results;
-}
-
-/** Resolves the first line of a stream as soon as it arrives, then drains the rest. */
-function splitFirstLine(
-  stream: ReadableStream<Uint8Array>,
-): { firstLine: Promise<string | undefined>; rest: Promise<string> } {
-  const { promise: firstLine, resolve } = Promise.withResolvers<string | undefined>();
-  const rest = (async () => {
-    let text = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      const end = text.indexOf("\n");
-      if (end >= 0) resolve(text.slice(0, end));
-    }
-    resolve(text || undefined);
-    return text;
-  })();
-  return { firstLine, rest };
 }

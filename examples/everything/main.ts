@@ -1,47 +1,31 @@
 /**
  * The everything agent: an MCP server that exercises every feature the MCP SDK
- * offers a tool author, and passes the official MCP conformance suite.
+ * offers a tool author, passes the official MCP conformance suite, and joins
+ * the mesh (registers its tools, heartbeats) like any agent.
  *
  * ```sh
  * MCP_MESH_HTTP_PORT=9000 deno run -A examples/everything/main.ts
  * ```
  *
- * Listens on `MCP_MESH_HTTP_HOST` (default `127.0.0.1`) and `MCP_MESH_HTTP_PORT`
- * (default 0: a free port), prints one line with the MCP URL, and shuts down
- * cleanly on SIGINT or SIGTERM.
+ * Configured by the `MCP_MESH_*` variables (`MCP_MESH_REGISTRY_URL`,
+ * `MCP_MESH_HTTP_HOST`, `MCP_MESH_HTTP_PORT`, …), prints the agent's start
+ * line, and on SIGINT or SIGTERM unregisters and exits 0.
  *
  * @module
  */
 
+import { formatStartLine } from "@mesh/sdk/process";
 import { serveEverything } from "./agent.ts";
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return 0;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`MCP_MESH_HTTP_PORT must be an integer from 0 to 65535, got "${raw}"`);
-  }
-  return port;
-}
-
 if (import.meta.main) {
-  let port: number;
-  try {
-    port = parsePort(Deno.env.get("MCP_MESH_HTTP_PORT"));
-  } catch (error) {
-    console.error(`everything: ${(error as Error).message}`);
+  const agent = await serveEverything().catch((error) => {
+    console.error(`everything: ${error instanceof Error ? error.message : error}`);
     Deno.exit(2);
-  }
-  const agent = serveEverything({
-    hostname: Deno.env.get("MCP_MESH_HTTP_HOST") || "127.0.0.1",
-    port,
   });
-  console.log(`everything agent listening on ${agent.url}`);
-
+  console.log(formatStartLine(agent.name, agent.agentId, agent.url));
   const stop = async () => {
-    Deno.removeSignalListener("SIGINT", stop);
-    Deno.removeSignalListener("SIGTERM", stop);
-    await agent.shutdown();
+    await agent.close();
+    Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
