@@ -17,6 +17,7 @@
 
 import { RemoteTool } from "../mesh/proxy.ts";
 import type { ResolvedDependency } from "../mesh/protocol.ts";
+import { median, spawnServer } from "./support.ts";
 
 const ROUNDS = 5;
 const CALLS = { 1: 1_500, 32: 6_000 } as const;
@@ -42,26 +43,8 @@ async function serveReplicas(): Promise<void> {
 }
 
 async function spawnReplicas(): Promise<{ endpoints: string[]; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", import.meta.filename!, "--serve"],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("replica server exited early");
-    text += value;
-  }
-  return {
-    endpoints: text.trim().split(" "),
-    async stop() {
-      child.kill("SIGTERM");
-      await reader.cancel();
-      await child.status;
-    },
-  };
+  const server = await spawnServer(["run", "-A", import.meta.filename!, "--serve"], "replicas");
+  return { endpoints: server.line.split(" "), stop: server.stop };
 }
 
 type Call = () => Promise<unknown>;
@@ -121,11 +104,6 @@ async function load(call: Call, count: number, concurrency: number): Promise<num
     while (issued++ < count) await call();
   }));
   return count / ((performance.now() - started) / 1000);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function bench(): Promise<void> {

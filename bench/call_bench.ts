@@ -16,8 +16,11 @@
  * for {@linkcode ROUNDS} interleaved rounds; the table shows the median
  * rate, its p50/p99 latency, and the ratio each target of the issue is about.
  *
- * Usage: `deno run -A bench/call_bench.ts`; set `BENCH_CPU_PROF_DIR` to write
- * CPU profiles of the hello agent's process there.
+ * Usage: `deno run -A bench/call_bench.ts`. Environment switches:
+ * - `BENCH_TARGETS=a,d`: measure only these targets ((a), the baseline, always runs);
+ * - `BENCH_CPU_PROF_DIR=dir`: write CPU profiles of the subprocesses named by
+ *   `BENCH_CPU_PROF` (comma-separated: `bare`, `sdk`, `system`, `hello`, `self`;
+ *   default `hello`) into `dir`, one `.cpuprofile` per process.
  *
  * @module
  */
@@ -32,6 +35,7 @@ import { z } from "zod";
 import { type McpMeshTool, mesh, startAgent } from "../mesh/mod.ts";
 import type { AgentMeshInfo } from "../mesh/runtime.ts";
 import { serveRegistry } from "../registry/mod.ts";
+import { spawnServer } from "./support.ts";
 
 const ROUNDS = 5;
 const MEASURE_MS = 1_000;
@@ -139,51 +143,37 @@ async function serveChild(kind: string, registryUrl: string): Promise<void> {
 interface Child {
   /** Base URL it printed. */
   url: string;
+  /** Process id. */
+  pid: number;
   /** SIGTERM, then awaits its exit. */
   stop(): Promise<void>;
+}
+
+/** The `deno run` flags that profile the subprocess called `name`, when asked for. */
+function profileFlags(name: string): string[] {
+  const dir = Deno.env.get("BENCH_CPU_PROF_DIR");
+  const names = (Deno.env.get("BENCH_CPU_PROF") ?? "hello").split(",").map((n) => n.trim());
+  if (!dir || !names.includes(name)) return [];
+  return ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
 /**
  * Runs `deno run -A [flags] script args` from the repository root and resolves
  * once it printed a line ending with its URL (agents print their start line).
+ * `name` selects profiling ({@linkcode profileFlags}).
  */
-async function spawnServer(
+async function startServer(
+  name: string,
   script: string,
   args: string[] = [],
   env: Record<string, string> = {},
 ): Promise<Child> {
-  const profileDir = Deno.env.get("BENCH_CPU_PROF_DIR");
-  const flags = profileDir && script.includes("hello")
-    ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
-    : [];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...flags, script, ...args],
-    cwd: REPO_ROOT,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let match: RegExpMatchArray | null = null;
-  while (!match) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${script} ${args.join(" ")} exited before serving: ${text}`);
-    text += value;
-    match = text.match(/(http:\/\/\S+)\s*$/m);
-  }
-  const drained = (async () => {
-    while (!(await reader.read()).done) { /* keep the pipe flowing */ }
-  })();
-  return {
-    url: match[1],
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drained;
-    },
-  };
+  const server = await spawnServer(
+    ["run", "-A", ...profileFlags(name), script, ...args],
+    `${script} ${args.join(" ")}`,
+    { cwd: REPO_ROOT, env, ready: /(http:\/\/\S+)\s*$/m },
+  );
+  return { url: server.line, pid: server.pid, stop: server.stop };
 }
 
 /** Opens a stateful session on the SDK server; returns the headers its calls need. */
@@ -245,8 +235,43 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-/** Runs `call` from `concurrency` clients for `ms`; `weight` counts hops per call. */
-async function measure(call: Call, concurrency: number, ms: number, weight = 1): Promise<Sample> {
+/** Clock ticks per second of `/proc/{pid}/stat` times (`getconf CLK_TCK`, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system, all threads) process `pid` used so far; NaN off Linux. */
+function cpuSeconds(pid: number | "self"): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Processes whose CPU time is accounted per call: name and pid. */
+type Processes = Map<string, number | "self">;
+
+/** CPU seconds by process name, summed over measurements, with the calls they served. */
+interface CpuAccount {
+  calls: number;
+  seconds: Map<string, number>;
+}
+
+/**
+ * Runs `call` from `concurrency` clients for `ms`; `weight` counts hops per
+ * call. When `cpu` is given, adds the CPU time of each of `processes` and the
+ * number of calls to it.
+ */
+async function measure(
+  call: Call,
+  concurrency: number,
+  ms: number,
+  weight = 1,
+  processes?: Processes,
+  cpu?: CpuAccount,
+): Promise<Sample> {
+  const cpuBefore = [...processes ?? []].map(([name, pid]) => [name, cpuSeconds(pid)] as const);
   const latencies: number[] = [];
   const started = performance.now();
   const end = started + ms;
@@ -258,6 +283,13 @@ async function measure(call: Call, concurrency: number, ms: number, weight = 1):
     }
   }));
   const seconds = (performance.now() - started) / 1000;
+  if (processes && cpu) {
+    cpu.calls += latencies.length;
+    for (const [name, before] of cpuBefore) {
+      const used = cpuSeconds(processes.get(name)!) - before;
+      cpu.seconds.set(name, (cpu.seconds.get(name) ?? 0) + used);
+    }
+  }
   latencies.sort((x, y) => x - y);
   return {
     rate: latencies.length * weight / seconds,
@@ -296,8 +328,11 @@ function printTable(targets: Target[], results: Map<string, Sample>): void {
       );
     }
   }
-  const ratio = (x: TargetName, y: TargetName, c: Concurrency) => get(x, c).rate / get(y, c).rate;
-  const goals: [string, number, number][] = [
+  const ratio = (x: TargetName, y: TargetName, c: Concurrency) =>
+    results.has(`${x}@${c}`) && results.has(`${y}@${c}`)
+      ? get(x, c).rate / get(y, c).rate
+      : undefined;
+  const goals: [string, number | undefined, number][] = [
     ["(c)/(a) at c=32", ratio("c", "a", 32), 0.7],
     ["(c)/(b) at c=32", ratio("c", "b", 32), 2],
     ["(d)/(a) at c=32", ratio("d", "a", 32), 0.35],
@@ -307,7 +342,30 @@ function printTable(targets: Target[], results: Map<string, Sample>): void {
   console.log("\n| ratio | measured | target | met |");
   console.log("|---|---|---|---|");
   for (const [label, value, goal] of goals) {
+    if (value === undefined) continue;
     console.log(`| ${label} | ${fmt(value)} | >= ${goal} | ${value >= goal ? "yes" : "NO"} |`);
+  }
+}
+
+/**
+ * CPU time per call at concurrency 32, by process (Linux): where a call's cost
+ * goes. With every process busy, the rate is about cores / total.
+ */
+function printCpuTable(
+  targets: Target[],
+  names: string[],
+  cpu: Map<TargetName, CpuAccount>,
+): void {
+  if (Deno.build.os !== "linux") return;
+  console.log(`\n| CPU µs per call at c=32 | ${names.join(" | ")} | total |`);
+  console.log(`|---|${names.map(() => "---|").join("")}---|`);
+  for (const target of targets) {
+    const { calls, seconds } = cpu.get(target.name)!;
+    const perCall = names.map((name) => (seconds.get(name) ?? 0) * 1e6 / calls);
+    const total = perCall.reduce((sum, us) => sum + us, 0);
+    console.log(
+      `| ${target.label} | ${perCall.map((us) => fmt(us, 0)).join(" | ")} | ${fmt(total, 0)} |`,
+    );
   }
 }
 
@@ -321,22 +379,24 @@ async function main(): Promise<void> {
   };
   const children: Child[] = [];
   try {
-    const start = async (script: string, args: string[] = []) => {
-      const child = await spawnServer(script, args, env);
+    const processes: Processes = new Map([["client", "self"]]);
+    const start = async (name: string, script: string, args: string[] = []) => {
+      const child = await startServer(name, script, args, env);
       children.push(child);
+      processes.set(name, child.pid);
       return child;
     };
-    const bare = await start(import.meta.filename!, ["--serve", "bare"]);
-    const sdk = await start(import.meta.filename!, ["--serve", "sdk"]);
-    await start("examples/system/main.ts");
-    const hello = await start("examples/hello/main.ts");
-    const self = await start(import.meta.filename!, ["--serve", "self", registry.url]);
+    const bare = await start("bare", import.meta.filename!, ["--serve", "bare"]);
+    const sdk = await start("sdk", import.meta.filename!, ["--serve", "sdk"]);
+    await start("system", "examples/system/main.ts");
+    const hello = await start("hello", "examples/hello/main.ts");
+    const self = await start("self", import.meta.filename!, ["--serve", "self", registry.url]);
     await waitWired(hello.url);
     await waitWired(self.url);
 
     const sdkHeaders = await openSdkSession(sdk.url);
     const hello1 = toolCall("say_hello", { name: "bench" });
-    const targets: Target[] = [
+    const allTargets: Target[] = [
       {
         name: "a",
         label: "(a) bare Deno.serve echo",
@@ -378,14 +438,28 @@ async function main(): Promise<void> {
         weight: SELF_HOPS,
       },
     ];
+    const chosen = Deno.env.get("BENCH_TARGETS")?.split(",").map((name) => name.trim());
+    const targets = allTargets.filter((t) => t.name === "a" || !chosen || chosen.includes(t.name));
     for (const target of targets) await measure(target.call, 32, WARMUP_MS / 4);
     for (const target of targets) await measure(target.call, 32, WARMUP_MS);
     const samples = new Map<string, Sample[]>();
+    const cpu = new Map(targets.map((t): [TargetName, CpuAccount] => [t.name, {
+      calls: 0,
+      seconds: new Map(),
+    }]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of targets) {
         for (const c of CONCURRENCY) {
           const key = `${target.name}@${c}`;
-          const sample = await measure(target.call, c, MEASURE_MS, target.weight);
+          const account = c === 32 ? cpu.get(target.name) : undefined;
+          const sample = await measure(
+            target.call,
+            c,
+            MEASURE_MS,
+            target.weight,
+            processes,
+            account,
+          );
           samples.set(key, [...samples.get(key) ?? [], sample]);
         }
       }
@@ -396,6 +470,7 @@ async function main(): Promise<void> {
         `Deno ${Deno.version.deno}; median of ${ROUNDS} rounds of ${MEASURE_MS} ms`,
     );
     printTable(targets, results);
+    printCpuTable(targets, [...processes.keys()], cpu);
   } finally {
     for (const child of children.reverse()) await child.stop();
     await registry.close();

@@ -23,6 +23,7 @@
 
 import type { MeshAgentRegistration, MeshToolRegistration } from "@mesh/sdk/protocol";
 import { serveRegistry } from "../registry/mod.ts";
+import { spawnServer } from "./support.ts";
 
 const CLIENTS = 32;
 const POST_AGENTS = 1_000;
@@ -125,31 +126,14 @@ async function compare(
 }
 
 /** A server subprocess (this file with `--serve`), which prints its URL on stdout. */
-async function spawnServer(kind: "bare" | "registry", dbDir?: string) {
+async function startServer(kind: "bare" | "registry", dbDir?: string) {
   const profileDir = Deno.env.get("BENCH_CPU_PROF_DIR");
   const profile = kind === "registry" && profileDir
     ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`]
     : [];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...profile, import.meta.filename!, "--serve", kind, dbDir ?? ""],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${kind} server exited early`);
-    text += value;
-  }
-  return {
-    url: text.trim(),
-    async stop() {
-      child.kill("SIGTERM");
-      await reader.cancel();
-      await child.status;
-    },
-  };
+  const args = ["run", "-A", ...profile, import.meta.filename!, "--serve", kind, dbDir ?? ""];
+  const server = await spawnServer(args, `${kind} server`);
+  return { url: server.line, stop: server.stop };
 }
 
 /** Child mode: serve the bare responder or the registry until SIGTERM. */
@@ -200,8 +184,8 @@ function head(url: string) {
 
 async function bench(): Promise<void> {
   const dbDir = await Deno.makeTempDir({ prefix: "mesh_registry_bench_" });
-  const bare = await spawnServer("bare");
-  const registry = await spawnServer("registry", dbDir);
+  const bare = await startServer("bare");
+  const registry = await startServer("registry", dbDir);
   try {
     const bodies = Array.from({ length: HEAD_AGENTS }, (_, i) => JSON.stringify(registration(i)));
     const postBodies = bodies.slice(0, POST_AGENTS);

@@ -19,6 +19,7 @@
 import type { EventsHistoryResponse } from "@mesh/sdk/protocol";
 import { spawnAgent } from "../mesh/process.ts";
 import { serveRegistry } from "../registry/mod.ts";
+import { median, spawnServer } from "./support.ts";
 
 const RUNS = 5;
 const IDLE_MS = 2_000;
@@ -40,33 +41,14 @@ function rssMb(pid: number): number {
   return Number(line[1]) / 1024;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 /** Milliseconds from spawn to the bare server's URL line, and its idle RSS. */
 async function bareRun(): Promise<{ ms: number; rss: number }> {
   const started = Date.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", BARE_SERVER],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("bare server exited early");
-    text += value;
-  }
+  const server = await spawnServer(["eval", BARE_SERVER], "bare server");
   const ms = Date.now() - started;
   await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-  const rss = rssMb(child.pid);
-  child.kill("SIGTERM");
-  await child.status;
-  await reader.cancel();
+  const rss = rssMb(server.pid);
+  await server.stop();
   return { ms, rss };
 }
 

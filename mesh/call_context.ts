@@ -7,6 +7,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { sessionIdOf } from "./affinity.ts";
 import { MESH_TIMEOUT_HEADER } from "./protocol.ts";
 
 /** What a tool's nested calls inherit from the request that invoked it. */
@@ -26,13 +27,22 @@ export function deadlineFrom(value: string | null, now: number = Date.now()): nu
   return Number.isFinite(seconds) ? now + Math.max(0, seconds) * 1000 : undefined;
 }
 
-/** Runs `fn` in the context of the incoming `request` (deadline from its `X-Mesh-Timeout`). */
+/**
+ * Runs `fn` in the context of the incoming `request` (deadline from its
+ * `X-Mesh-Timeout`). A request that carries neither a budget nor a session
+ * id header gives nested calls nothing to inherit: outside any context, `fn`
+ * then runs as is, sparing the cost of entering one.
+ */
 export function runInCallContext<T>(request: Request, fn: () => T): T {
-  const context = {
-    deadline: deadlineFrom(request.headers.get(MESH_TIMEOUT_HEADER)),
-    headers: request.headers,
-  };
-  return storage.run(context, fn);
+  const { headers } = request;
+  const deadline = deadlineFrom(headers.get(MESH_TIMEOUT_HEADER));
+  if (
+    deadline === undefined && storage.getStore() === undefined &&
+    sessionIdOf({}, headers) === undefined
+  ) {
+    return fn();
+  }
+  return storage.run({ deadline, headers }, fn);
 }
 
 /** The context of the incoming call being served, if any. */

@@ -24,3 +24,25 @@ Deno.test("the call context follows async work and ends with it", async () => {
   assert.equal(seen.headers.get("x-session-id"), "s1");
   assert.equal(currentCallContext(), undefined);
 });
+
+Deno.test("a request without budget or session id leaves nothing to inherit", async () => {
+  const plain = new Request("http://agent/mcp", { method: "POST" });
+  assert.equal(
+    await runInCallContext(plain, () => Promise.resolve(currentCallContext())),
+    undefined,
+  );
+  const session = new Request("http://agent/mcp", {
+    method: "POST",
+    headers: { "Mcp-Session-Id": "s2" },
+  });
+  const seen = runInCallContext(session, () => currentCallContext());
+  assert.equal(seen?.deadline, undefined);
+  assert.equal(seen?.headers.get("mcp-session-id"), "s2");
+  // Nested in a served call, a plain request still gets its own (empty) context.
+  const outer = new Request("http://agent/mcp", {
+    method: "POST",
+    headers: { "X-Mesh-Timeout": "5" },
+  });
+  const inner = runInCallContext(outer, () => runInCallContext(plain, () => currentCallContext()));
+  assert.equal(inner?.deadline, undefined);
+});

@@ -38,6 +38,12 @@ export const DEFAULT_EVENTS_LIMIT: number = 50;
 export const MESH_TIMEOUT_HEADER = "X-Mesh-Timeout";
 
 /**
+ * The MCP protocol version proxies announce (`MCP-Protocol-Version`): the
+ * MCP SDK's latest, kept here so a proxy does not load the SDK to know it.
+ */
+export const MCP_PROTOCOL_VERSION = "2025-11-25";
+
+/**
  * One tag requirement of a dependency.
  *
  * - `"tag"`: the provider must carry it;

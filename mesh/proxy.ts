@@ -13,15 +13,13 @@
  * @module
  */
 
-// @ts-types="@modelcontextprotocol/sdk/types"
-import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { SESSION_OWNER_HEADER, sessionIdOf, SessionRoutes } from "./affinity.ts";
 import { Balancer, NoProviderError, type Provider, type SelectionStrategy } from "./balancer.ts";
 import { currentCallContext } from "./call_context.ts";
 import { BreakerBoard, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { describeError } from "./log.ts";
 import type { ToolCallResult, ToolProgress } from "./mcp_types.ts";
-import { MESH_TIMEOUT_HEADER, type ResolvedDependency } from "./protocol.ts";
+import { MCP_PROTOCOL_VERSION, MESH_TIMEOUT_HEADER, type ResolvedDependency } from "./protocol.ts";
 import { resultValue } from "./tool_result.ts";
 
 /** Per-call settings of a proxy. */
@@ -127,6 +125,74 @@ export class LocalTool extends BaseTool {
   }
 }
 
+/** Longest delay `setTimeout` takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A call waiting for its deadline in {@linkcode DeadlineTimer}. */
+interface Expiry {
+  deadline: number;
+  expire(): void;
+}
+
+/**
+ * Expires calls at their deadlines with one timer for all of them, armed for
+ * the earliest deadline and stopped when no call is pending (a timer per call
+ * costs more than the rest of a proxy's bookkeeping).
+ */
+class DeadlineTimer {
+  #pending = new Set<Expiry>();
+  #timer?: ReturnType<typeof setTimeout>;
+  #armedFor = Infinity;
+
+  /** Calls `expire` at `deadline` (epoch ms) unless the returned function is called first. */
+  add(deadline: number, expire: () => void): () => void {
+    const entry = { deadline, expire };
+    this.#pending.add(entry);
+    if (deadline < this.#armedFor) this.#arm(deadline);
+    return () => {
+      this.#pending.delete(entry);
+      if (this.#pending.size === 0) this.#arm(Infinity);
+    };
+  }
+
+  #arm(deadline: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = deadline;
+    if (deadline === Infinity) return;
+    // Timers take at most 2^31 - 1 ms; a later deadline is re-armed when that fires.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now()));
+    this.#timer = setTimeout(() => this.#fire(), delay);
+  }
+
+  #fire(): void {
+    const now = Date.now();
+    let next = Infinity;
+    for (const entry of this.#pending) {
+      if (entry.deadline > now) {
+        next = Math.min(next, entry.deadline);
+        continue;
+      }
+      this.#pending.delete(entry);
+      entry.expire();
+    }
+    this.#arm(next);
+  }
+}
+
+/** The deadlines of every remote call of this process. */
+const deadlines = new DeadlineTimer();
+
+/** Headers of every MCP call a proxy makes. */
+const MCP_HEADERS: Readonly<Record<string, string>> = {
+  "Content-Type": "application/json",
+  Accept: "application/json, text/event-stream",
+  "MCP-Protocol-Version": MCP_PROTOCOL_VERSION,
+};
+
+/** The end of a proxy's JSON-RPC body, after the call's arguments. */
+const BODY_TAIL = ',"_meta":{"progressToken":1}}}';
+
 /** Default call timeout when the provider advertises none (mcp-mesh: 30 s). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -147,7 +213,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Parses a `text/event-stream` body into the JSON of each event's data. */
 /** Splits complete SSE events off `buffer`; returns their JSON data and the rest. */
 function takeSseEvents(buffer: string): { messages: unknown[]; rest: string } {
   const messages: unknown[] = [];
@@ -163,6 +228,11 @@ function takeSseEvents(buffer: string): { messages: unknown[]; rest: string } {
   return { messages, rest: buffer };
 }
 
+/** The JSON messages of a whole SSE answer. */
+function sseMessages(text: string): unknown[] {
+  return takeSseEvents(text.replaceAll("\r\n", "\n") + "\n\n").messages;
+}
+
 /**
  * The JSON messages of an SSE answer, as they arrive. An answer of known
  * length (one the provider wrote whole) is read in one go, which is much
@@ -170,7 +240,7 @@ function takeSseEvents(buffer: string): { messages: unknown[]; rest: string } {
  */
 async function* readSse(response: Response): AsyncGenerator<unknown> {
   if (response.headers.has("content-length")) {
-    yield* takeSseEvents((await response.text()).replaceAll("\r\n", "\n") + "\n\n").messages;
+    yield* sseMessages(await response.text());
     return;
   }
   let buffer = "";
@@ -269,6 +339,17 @@ interface RemoteProvider extends Provider {
   readonly functionName: string;
 }
 
+/** One call being made: what every attempt of it sends and is bounded by. */
+interface PendingCall {
+  body: string;
+  headers: Record<string, string>;
+  deadline: number;
+  sessionId: string | undefined;
+  signal: AbortSignal;
+  /** Clears the call's timeout. */
+  done(): void;
+}
+
 /** A tool provided by one or more other agents, called over MCP Streamable HTTP. */
 export class RemoteTool extends BaseTool {
   #balancer: Balancer<RemoteProvider>;
@@ -276,7 +357,10 @@ export class RemoteTool extends BaseTool {
   #retryCount: number;
   #idempotent: boolean;
   #sessionRequired: boolean;
+  /** Headers of every call: MCP's, then the provider's custom ones and its token. */
   #headers: Record<string, string>;
+  /** The JSON-RPC body up to the call's arguments (the rest is {@linkcode BODY_TAIL}). */
+  #bodyHead: string;
   #sessions: SessionRoutes;
   #observer?: ProxyObserver;
 
@@ -312,10 +396,13 @@ export class RemoteTool extends BaseTool {
     this.#retryCount = typeof kwargs.retry_count === "number" ? Math.max(0, kwargs.retry_count) : 0;
     this.#idempotent = kwargs.idempotent === true;
     this.#sessionRequired = kwargs.session_required === true;
-    this.#headers = { ...kwargs.custom_headers };
+    this.#headers = { ...MCP_HEADERS, ...kwargs.custom_headers };
     if (kwargs.auth_required && options.authToken) {
       this.#headers.Authorization = `Bearer ${options.authToken}`;
     }
+    this.#bodyHead = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":${
+      JSON.stringify(this.functionName)
+    },"arguments":`;
     this.#sessions = options.sessions ?? new SessionRoutes();
     this.#observer = options.observer;
   }
@@ -325,12 +412,24 @@ export class RemoteTool extends BaseTool {
     return this.#balancer.providers.map((provider) => provider.endpoint);
   }
 
-  /** Calls the remote tool and resolves with its full result. */
-  async callRaw(args?: Record<string, unknown>, options?: CallOptions): Promise<ToolCallResult> {
-    for await (const event of this.stream(args, options)) {
-      if (event.type === "result") return event.result;
+  /** Calls the remote tool and resolves with its full result (progress is skipped). */
+  async callRaw(
+    args: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<ToolCallResult> {
+    const call = this.#begin(args, options);
+    try {
+      const { response, provider } = await this.#send(call);
+      try {
+        return await this.#result(response, provider, call.sessionId);
+      } finally {
+        provider.inflight--;
+      }
+    } catch (error) {
+      throw call.signal.aborted ? call.signal.reason : error;
+    } finally {
+      call.done();
     }
-    throw new Error(`${this.functionName} closed the stream without a result`);
   }
 
   /**
@@ -342,6 +441,27 @@ export class RemoteTool extends BaseTool {
     args: Record<string, unknown> = {},
     options: CallOptions = {},
   ): AsyncIterable<ToolStreamEvent> {
+    const call = this.#begin(args, options);
+    try {
+      const { response, provider } = await this.#send(call);
+      try {
+        yield* this.#answer(response, provider, call.sessionId);
+      } finally {
+        provider.inflight--;
+      }
+    } catch (error) {
+      throw call.signal.aborted ? call.signal.reason : error;
+    } finally {
+      call.done();
+    }
+  }
+
+  /**
+   * Starts a call: its deadline (the smaller of its timeout and the caller's
+   * remaining budget, failing at once when that is spent), timeout, headers
+   * and body.
+   */
+  #begin(args: Record<string, unknown>, options: CallOptions): PendingCall {
     const caller = currentCallContext();
     const start = Date.now();
     const deadline = Math.min(
@@ -355,53 +475,38 @@ export class RemoteTool extends BaseTool {
       );
     }
     const controller = new AbortController();
-    const timer = setTimeout(
+    const done = deadlines.add(
+      deadline,
       () =>
         controller.abort(
           new Error(`${this.functionName} at ${this.#lastEndpoint} timed out after ${budgetMs} ms`),
         ),
-      budgetMs,
     );
     const signal = options.signal
       ? AbortSignal.any([controller.signal, options.signal])
       : controller.signal;
-    const headers: Record<string, string> = {
-      "Content-Type": "application/json",
-      Accept: "application/json, text/event-stream",
-      "MCP-Protocol-Version": LATEST_PROTOCOL_VERSION,
-      ...this.#headers,
-      ...options.headers,
-    };
+    const headers = options.headers
+      ? { ...this.#headers, ...options.headers }
+      : { ...this.#headers };
     const sessionId = this.#sessionRequired
       ? sessionIdOf(args, new Headers(options.headers), caller?.headers)
       : undefined;
     if (sessionId !== undefined && args.session_id === undefined) {
       headers["X-Session-ID"] = sessionId;
     }
-    const body = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "tools/call",
-      params: { name: this.functionName, arguments: args, _meta: { progressToken: 1 } },
-    });
-    try {
-      yield* this.#attempts(body, headers, deadline, sessionId, signal);
-    } catch (error) {
-      throw signal.aborted ? signal.reason : error;
-    } finally {
-      clearTimeout(timer);
-    }
+    const body = this.#bodyHead + (JSON.stringify(args) ?? "{}") + BODY_TAIL;
+    return { body, headers, deadline, sessionId, signal, done };
   }
 
   #lastEndpoint = this.endpoint;
 
-  async *#attempts(
-    body: string,
-    headers: Record<string, string>,
-    deadline: number,
-    sessionId: string | undefined,
-    signal: AbortSignal,
-  ): AsyncGenerator<ToolStreamEvent> {
+  /**
+   * Posts the call to a provider, failing over and retrying as its settings
+   * allow. Resolves with the 2xx answer and its provider, whose `inflight`
+   * count the caller releases once the answer is read.
+   */
+  async #send(call: PendingCall): Promise<{ response: Response; provider: RemoteProvider }> {
+    const { body, headers, deadline, sessionId, signal } = call;
     const tried = new Set<string>();
     let attempts = 0;
     let retries = 0;
@@ -424,26 +529,22 @@ export class RemoteTool extends BaseTool {
       provider.breaker.acquire();
       provider.inflight++;
       attempts++;
+      headers[MESH_TIMEOUT_HEADER] = ((deadline - Date.now()) / 1000).toFixed(3);
+      let response: Response;
       try {
-        headers[MESH_TIMEOUT_HEADER] = ((deadline - Date.now()) / 1000).toFixed(3);
-        let response: Response;
-        try {
-          response = await postToolCall(provider.endpoint, body, headers, signal);
-        } catch (error) {
-          const failure = this.#failed(provider, error, attempts);
-          tried.add(provider.endpoint);
-          const mayRetry = failure.retryable && (this.#idempotent || retries < this.#retryCount);
-          if (!failure.safeToFailOver && !mayRetry) throw failure;
-          lastFailure = failure;
-          continue;
-        }
-        provider.breaker.success();
-        this.#observer?.proxyCall(this.capability, provider.endpoint, "success");
-        yield* this.#answer(response, provider, sessionId);
-        return;
-      } finally {
+        response = await postToolCall(provider.endpoint, body, headers, signal);
+      } catch (error) {
         provider.inflight--;
+        const failure = this.#failed(provider, error, attempts);
+        tried.add(provider.endpoint);
+        const mayRetry = failure.retryable && (this.#idempotent || retries < this.#retryCount);
+        if (!failure.safeToFailOver && !mayRetry) throw failure;
+        lastFailure = failure;
+        continue;
       }
+      provider.breaker.success();
+      this.#observer?.proxyCall(this.capability, provider.endpoint, "success");
+      return { response, provider };
     }
   }
 
@@ -465,20 +566,50 @@ export class RemoteTool extends BaseTool {
     return new TransportFailure(message, error.status, error.notSent);
   }
 
+  /** The result of a provider's answer, read whole when it has a known length. */
+  async #result(
+    response: Response,
+    provider: RemoteProvider,
+    sessionId: string | undefined,
+  ): Promise<ToolCallResult> {
+    if (!response.headers.has("content-length")) {
+      for await (const event of this.#answer(response, provider, sessionId)) {
+        if (event.type === "result") return event.result;
+      }
+      throw new Error(`${this.functionName} closed the stream without a result`);
+    }
+    const text = await response.text();
+    const messages = response.headers.get("content-type")?.includes("text/event-stream")
+      ? sseMessages(text)
+      : [JSON.parse(text)];
+    for (const message of messages) {
+      const event = this.#answerEvent(message as JsonRpcAnswer, provider);
+      if (event.type === "result") {
+        this.#remember(response, provider, sessionId);
+        return event.result;
+      }
+    }
+    throw new Error(`${this.functionName} closed the stream without a result`);
+  }
+
+  /** Remembers which replica owns the session of a call that got its result. */
+  #remember(response: Response, provider: RemoteProvider, sessionId: string | undefined): void {
+    if (sessionId === undefined) return;
+    const owner = response.headers.get(SESSION_OWNER_HEADER)?.replace(/\/+$/, "");
+    this.#sessions.set(sessionId, owner ?? provider.endpoint);
+  }
+
   async *#answer(
     response: Response,
     provider: RemoteProvider,
     sessionId: string | undefined,
   ): AsyncGenerator<ToolStreamEvent> {
-    const owner = response.headers.get(SESSION_OWNER_HEADER)?.replace(/\/+$/, "");
     const messages = response.headers.get("content-type")?.includes("text/event-stream")
       ? readSse(response)
       : [await response.json()];
     for await (const message of messages) {
       const event = this.#answerEvent(message as JsonRpcAnswer, provider);
-      if (event.type === "result" && sessionId !== undefined) {
-        this.#sessions.set(sessionId, owner ?? provider.endpoint);
-      }
+      if (event.type === "result") this.#remember(response, provider, sessionId);
       yield event;
       if (event.type === "result") return;
     }

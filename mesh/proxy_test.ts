@@ -93,6 +93,27 @@ Deno.test("timeout aborts a slow provider with a clear error", async () => {
   });
 });
 
+Deno.test("concurrent calls each time out at their own deadline", async () => {
+  const release = Promise.withResolvers<void>();
+  await withServer(async (request) => {
+    const { params } = await request.json();
+    if (params.arguments.slow) await release.promise;
+    return toolAnswer(params.arguments.slow ? "late" : "fast");
+  }, async (url) => {
+    const proxy = remote(url);
+    try {
+      // The long call arms the shared timer first; the short one must still expire on time.
+      const long = proxy.call({ slow: true }, { timeout: 60_000 });
+      await assert.rejects(proxy.call({ slow: true }, { timeout: 50 }), /after 50 ms/);
+      assert.equal(await proxy.call({ slow: false }, { timeout: 50 }), "fast");
+      release.resolve();
+      assert.equal(await long, "late");
+    } finally {
+      release.resolve();
+    }
+  });
+});
+
 Deno.test("a dead provider fails fast naming its endpoint", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const url = `http://127.0.0.1:${listener.addr.port}`;
