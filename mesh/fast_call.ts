@@ -29,16 +29,6 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ToolContext, ToolNotification } from "./mcp_types.ts";
 
-/**
- * Reads `MCP_MESH_FAST_PATH`: `false`, `0`, `no` or `off` send every call
- * through the SDK transport (an operator's switch, and the differential
- * test's); anything else, or unset, enables the fast path.
- */
-export function envFastPath(): boolean {
-  const raw = Deno.env.get("MCP_MESH_FAST_PATH")?.trim().toLowerCase();
-  return raw === undefined || !["false", "0", "no", "off"].includes(raw);
-}
-
 /** A tool as the fast path runs it: what the agent registered with its `McpServer`. */
 export interface FastTool {
   /** The `inputSchema` registered for the tool (absent: it takes no arguments). */

@@ -7,6 +7,7 @@ import { currentCallContext } from "./call_context.ts";
 import type { FastTool } from "./fast_call.ts";
 import { type McpEndpointOptions, StatelessMcpEndpoint } from "./mcp_endpoint.ts";
 import type { ToolContext } from "./mcp_types.ts";
+import { postToolCall } from "./tests/helpers.ts";
 
 const input = z.object({ text: z.string() });
 
@@ -70,22 +71,8 @@ async function withEndpoint(
   }
 }
 
-async function callEcho(url: string, text: string, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      Accept: "application/json, text/event-stream",
-      ...headers,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 3,
-      method: "tools/call",
-      params: { name: "echo", arguments: { text } },
-    }),
-  });
-  return { response, body: await response.text() };
+function callEcho(url: string, text: string, headers: Record<string, string> = {}) {
+  return postToolCall(url, "echo", { text }, headers);
 }
 
 for (const forceStandard of [false, true]) {
@@ -118,8 +105,8 @@ for (const forceStandard of [false, true]) {
       // Only the fast path answers with a sized body; the transport streams.
       assert.equal(allowed.response.headers.has("content-length"), !forceStandard);
       assert.deepEqual(seen, [
-        { name: "echo", args: { text: "hi" }, id: 3, auth: null },
-        { name: "echo", args: { text: "hi" }, id: 3, auth: "Bearer ok" },
+        { name: "echo", args: { text: "hi" }, id: 7, auth: null },
+        { name: "echo", args: { text: "hi" }, id: 7, auth: "Bearer ok" },
       ]);
     });
   });

@@ -71,3 +71,30 @@ export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname;
 export function spawnExample(script: string, env: Record<string, string>): Promise<AgentProcess> {
   return spawnAgent(script, { env, cwd: REPO_ROOT });
 }
+
+/**
+ * Posts one JSON-RPC `tools/call` (id 7) to an MCP endpoint URL with plain
+ * `fetch`, as any MCP client would; resolves with the response and its body.
+ */
+export async function postToolCall(
+  mcpUrl: string,
+  name: string,
+  args: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ response: Response; body: string }> {
+  const response = await fetch(mcpUrl, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      ...headers,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name, arguments: args },
+    }),
+  });
+  return { response, body: await response.text() };
+}

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { type RunningRegistry, serveRegistry } from "@mesh/registry";
 import { z } from "zod";
-import { type AgentHandle, type McpMeshTool, mesh, startAgent } from "../mod.ts";
+import { type AgentHandle, type McpMeshTool, mesh, startAgent, type ToolContext } from "../mod.ts";
 import type { AgentProcess } from "../process.ts";
-import { freeLoopbackUrl, spawnExample, waitFor } from "./helpers.ts";
+import { freeLoopbackUrl, postToolCall, spawnExample, waitFor } from "./helpers.ts";
 
 const FAST_REGISTRY = {
   healthCheckIntervalMs: 100,
@@ -195,29 +195,15 @@ async function metricsOf(agent: AgentHandle): Promise<string> {
   return await response.text();
 }
 
-/** Calls one tool of an agent over raw MCP JSON-RPC. */
+/** Calls one tool of an agent over raw MCP JSON-RPC; the JSON-RPC answer parsed. */
 async function rawCall(
   url: string,
   name: string,
   args: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${url}/mcp`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      Accept: "application/json, text/event-stream",
-      ...headers,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 7,
-      method: "tools/call",
-      params: { name, arguments: args },
-    }),
-  });
-  const text = await response.text();
-  const json = text.startsWith("{") ? text : text.match(/^data: (.*)$/m)?.[1] ?? "{}";
+  const { response, body } = await postToolCall(`${url}/mcp`, name, args, headers);
+  const json = body.startsWith("{") ? body : body.match(/^data: (.*)$/m)?.[1] ?? "{}";
   return { status: response.status, body: JSON.parse(json) };
 }
 
@@ -330,5 +316,65 @@ Deno.test("GET /metrics reports tool calls, proxy calls and wired dependencies",
     assert.match(text, /mcp_mesh_dependencies_resolved 3\n/);
   } finally {
     await stopMesh(m);
+  }
+});
+
+/** Whether {@linkcode Wobbly}'s health check fails. */
+let wobblySick = false;
+
+@mesh.agent({ name: "steady", autoRun: false })
+class Steady {
+  @mesh.tool({ capability: "probe" })
+  probe(_args: unknown, _deps: unknown, context: ToolContext): string {
+    return context.agentId;
+  }
+}
+
+@mesh.agent({ name: "wobbly", autoRun: false, healthCheck: () => !wobblySick })
+class Wobbly {
+  @mesh.tool({ capability: "probe" })
+  probe(_args: unknown, _deps: unknown, context: ToolContext): string {
+    return context.agentId;
+  }
+}
+
+@mesh.agent({ name: "prober", autoRun: false })
+class Prober {
+  @mesh.tool({ capability: "probing", dependencies: ["probe"] })
+  probing(): string {
+    return "ok";
+  }
+}
+
+Deno.test("a failing health check withdraws a replica from selection at once", async () => {
+  const dir = await Deno.makeTempDir();
+  const registry = serveRegistry({ port: 0, databaseUrl: `${dir}/r.db`, ...FAST_REGISTRY });
+  const common = { registryUrl: registry.url, httpPort: 0, heartbeatInterval: 0.1 };
+  const steady = await startAgent(Steady, common);
+  const wobbly = await startAgent(Wobbly, common);
+  const prober = await startAgent(Prober, common);
+  try {
+    const proxy = await waitFor("a proxy over both replicas", () => {
+      const current = prober.dependencies("probing")[0];
+      return current?.endpoints.length === 2 ? current : undefined;
+    });
+    const before = await Promise.all(Array.from({ length: 10 }, () => proxy.call()));
+    assert.equal(new Set(before).size, 2);
+
+    wobblySick = true;
+    await waitFor("wobbly refuses calls", async () => {
+      const { status } = await rawCall(wobbly.url, "probe", {});
+      return status === 503 ? true : undefined;
+    });
+    // The same proxy (not yet unwired by the registry) fails over: no call is lost.
+    const after = await Promise.all(Array.from({ length: 10 }, () => proxy.call()));
+    assert.deepEqual(new Set(after), new Set([steady.agentId]));
+  } finally {
+    wobblySick = false;
+    await prober.close();
+    await wobbly.close();
+    await steady.close();
+    await registry.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
