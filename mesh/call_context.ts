@@ -1,13 +1,13 @@
 /**
  * The context of the incoming call a tool runs in: its deadline (from
- * `X-Mesh-Timeout`) and headers, carried through the tool's async work with
- * `AsyncLocalStorage` so nested proxy calls get the remaining budget.
+ * `X-Mesh-Timeout`), headers and cancellation, carried through the tool's
+ * async work with `AsyncLocalStorage` so nested proxy calls get the remaining
+ * budget and abort with the call they serve.
  *
  * @module
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { sessionIdOf } from "./affinity.ts";
 import { MESH_TIMEOUT_HEADER } from "./protocol.ts";
 
 /** What a tool's nested calls inherit from the request that invoked it. */
@@ -16,6 +16,49 @@ export interface CallContext {
   readonly deadline?: number;
   /** Headers of the incoming HTTP request. */
   readonly headers: Headers;
+  /**
+   * Aborts when the call is cancelled: the client sent
+   * `notifications/cancelled` for it, or its HTTP request closed (noticed
+   * once the endpoint watches the request, see {@linkcode CallCancellation}).
+   */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The cancellation of one call being served, shared by the tool's `signal`
+ * and its nested proxy calls. Reading a request's `signal` costs Deno a
+ * `DOMException` per request, so the request is only followed once
+ * {@linkcode CallCancellation.watchRequest} is called (by the endpoint, for
+ * calls that run long or read their signal).
+ */
+export class CallCancellation {
+  #request: Request;
+  #controller?: AbortController;
+  #watching = false;
+
+  /** The cancellation of the call `request` carries. */
+  constructor(request: Request) {
+    this.#request = request;
+  }
+
+  /** Aborts on {@linkcode cancel}, and when the request closes once watched. */
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  /** Cancels the call (a no-op when it already is). */
+  cancel(reason: unknown): void {
+    (this.#controller ??= new AbortController()).abort(reason);
+  }
+
+  /** Cancels the call when its HTTP request closes (the client went away). */
+  watchRequest(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    const request = this.#request.signal;
+    if (request.aborted) return this.cancel(request.reason);
+    request.addEventListener("abort", () => this.cancel(request.reason), { once: true });
+  }
 }
 
 const storage = new AsyncLocalStorage<CallContext>();
@@ -28,21 +71,25 @@ export function deadlineFrom(value: string | null, now: number = Date.now()): nu
 }
 
 /**
- * Runs `fn` in the context of the incoming `request` (deadline from its
- * `X-Mesh-Timeout`). A request that carries neither a budget nor a session
- * id header gives nested calls nothing to inherit: outside any context, `fn`
- * then runs as is, sparing the cost of entering one.
+ * Runs `fn` in the context of the incoming `request`: deadline from its
+ * `X-Mesh-Timeout`, its headers, and `cancellation` (default: a fresh one
+ * that only aborts when cancelled).
  */
-export function runInCallContext<T>(request: Request, fn: () => T): T {
+export function runInCallContext<T>(
+  request: Request,
+  fn: () => T,
+  cancellation?: CallCancellation,
+): T {
   const { headers } = request;
   const deadline = deadlineFrom(headers.get(MESH_TIMEOUT_HEADER));
-  if (
-    deadline === undefined && storage.getStore() === undefined &&
-    sessionIdOf({}, headers) === undefined
-  ) {
-    return fn();
-  }
-  return storage.run({ deadline, headers }, fn);
+  const served = cancellation ?? new CallCancellation(request);
+  return storage.run({
+    deadline,
+    headers,
+    get signal() {
+      return served.signal;
+    },
+  }, fn);
 }
 
 /** The context of the incoming call being served, if any. */

@@ -37,7 +37,7 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { runInCallContext } from "./call_context.ts";
+import { CallCancellation, runInCallContext } from "./call_context.ts";
 import {
   acceptsPost,
   answerOutcome,
@@ -54,8 +54,13 @@ import type { ToolContext } from "./mcp_types.ts";
 
 /** The SDK transport's SSE keep-alive period: a comment on streams open that long. */
 const KEEP_ALIVE_MS = 15_000;
-/** How often pending fast calls are checked for a due keep-alive. */
+/** How often pending calls are checked for a due keep-alive or request watch. */
 const KEEP_ALIVE_CHECK_MS = 1_000;
+/**
+ * Age after which a pending fast call follows its request's signal, so a
+ * client going away cancels it (a short call spares that cost).
+ */
+const WATCH_REQUEST_AFTER_MS = 1_000;
 /** The SDK transport's default limit on request bodies. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -89,8 +94,11 @@ export type ToolResultObserver = (
   seconds: number,
 ) => void;
 
-/** Runs `fn` in the context of `request` (such as an `AsyncLocalStorage` scope). */
-export type CallRunner = <T>(request: Request, fn: () => T) => T;
+/**
+ * Runs `fn` in the context of `request` (such as an `AsyncLocalStorage`
+ * scope); `cancellation` aborts when the call is cancelled.
+ */
+export type CallRunner = <T>(request: Request, fn: () => T, cancellation?: CallCancellation) => T;
 
 /** Options of {@linkcode StatelessMcpEndpoint}. */
 export interface McpEndpointOptions {
@@ -125,6 +133,18 @@ interface Route {
   deliver: Deliver;
   /** The tool and start time of an HTTP `tools/call`, for `onToolResult`. */
   observed?: { name: string; started: number };
+  /** Cancels an HTTP `tools/call` (the client sent `notifications/cancelled` for it). */
+  cancel?: (reason: unknown) => void;
+  /** Called once the answer is delivered. */
+  done?: () => void;
+}
+
+/** An HTTP `tools/call` waiting for its tool. */
+interface PendingCall {
+  /** `performance.now()` at its start. */
+  started: number;
+  /** The answer of a fast call (kept alive while pending). */
+  answer?: FastAnswer;
 }
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCResponse {
@@ -169,7 +189,7 @@ export class StatelessMcpEndpoint implements Transport {
   #routes = new Map<RequestId, Route>();
   #options: McpEndpointOptions;
   #runCall: CallRunner;
-  #pending = new Set<FastAnswer>();
+  #pending = new Map<CallCancellation, PendingCall>();
   #keepAlive?: ReturnType<typeof setInterval>;
 
   /** An endpoint with the given hooks; see {@linkcode McpEndpointOptions}. */
@@ -199,6 +219,7 @@ export class StatelessMcpEndpoint implements Transport {
     try {
       if (isResponse(message)) {
         this.#routes.delete(id!);
+        route.done?.();
         if (route.observed) this.#observe(route.observed, message);
         await route.deliver({ ...message, id: route.originalId });
       } else {
@@ -220,17 +241,58 @@ export class StatelessMcpEndpoint implements Transport {
     deliver: Deliver,
     extra?: MessageExtraInfo,
     overHttp = false,
+    cancellation?: CallCancellation,
   ): void {
     if (!isJSONRPCRequest(message)) {
-      this.onmessage?.(message, extra);
+      if ("method" in message && message.method === "notifications/cancelled") {
+        this.#cancel(message.params as { requestId?: RequestId; reason?: string } | undefined);
+      } else {
+        this.onmessage?.(message, extra);
+      }
       return;
     }
     const id = `mesh-${++this.#nextId}`;
-    const observed = overHttp && message.method === "tools/call" && this.#options.onToolResult
+    const call = overHttp && message.method === "tools/call";
+    const observed = call && this.#options.onToolResult
       ? { name: String(message.params?.name ?? ""), started: performance.now() }
       : undefined;
-    this.#routes.set(id, { originalId: message.id, deliver, observed });
+    const route: Route = { originalId: message.id, deliver, observed };
+    if (call && cancellation) {
+      // The server's own request handling aborts through its cancellation notice.
+      route.cancel = (reason) => cancellation.cancel(reason);
+      route.done = () => this.#pending.delete(cancellation);
+      cancellation.signal.addEventListener("abort", () => {
+        if (!this.#routes.has(id)) return;
+        this.#routes.delete(id);
+        this.#pending.delete(cancellation);
+        const reason = cancellation.signal.reason;
+        this.onmessage?.({
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: id, reason: typeof reason === "string" ? reason : String(reason) },
+        });
+      }, { once: true });
+      this.#track(cancellation, { started: performance.now() });
+    }
+    this.#routes.set(id, route);
     this.onmessage?.({ ...message, id }, extra);
+  }
+
+  /**
+   * Cancels the pending HTTP call the client's `notifications/cancelled`
+   * names. Stateless requests carry no session, so ids of different clients
+   * may collide: an id more than one pending call has is ignored (MCP
+   * cancellation is best effort).
+   */
+  #cancel(params: { requestId?: RequestId; reason?: string } | undefined): void {
+    if (params?.requestId === undefined) return;
+    let match: Route | undefined;
+    for (const route of this.#routes.values()) {
+      if (!route.cancel || route.originalId !== params.requestId) continue;
+      if (match) return;
+      match = route;
+    }
+    match?.cancel?.(params.reason ?? "cancelled by the client");
   }
 
   /** Answers one HTTP request to `/mcp` (POST; GET and DELETE get 405 in stateless mode). */
@@ -275,9 +337,10 @@ export class StatelessMcpEndpoint implements Transport {
       return await this.#standard(request, parsed);
     }
     const tool = this.#fastTool(call);
+    const cancellation = new CallCancellation(request);
     const execute = tool
-      ? () => this.#fast(request, call, tool)
-      : () => this.#standard(request, parsed);
+      ? () => this.#fast(request, call, tool, cancellation)
+      : () => this.#standard(request, parsed, cancellation);
     const intercept = this.#options.interceptToolCall;
     return await this.#runCall(
       request,
@@ -285,6 +348,7 @@ export class StatelessMcpEndpoint implements Transport {
         intercept
           ? intercept({ name: call.name, args: call.args, id: call.id, request }, execute)
           : execute(),
+      cancellation,
     );
   }
 
@@ -304,14 +368,21 @@ export class StatelessMcpEndpoint implements Transport {
     }
   }
 
-  /** Serves `request` through a fresh SDK transport (its body already `parsedBody` when given). */
-  async #standard(request: Request, parsedBody?: unknown): Promise<Response> {
+  /**
+   * Serves `request` through a fresh SDK transport (its body already
+   * `parsedBody` when given); `cancellation` is that of its single `tools/call`.
+   */
+  async #standard(
+    request: Request,
+    parsedBody?: unknown,
+    cancellation?: CallCancellation,
+  ): Promise<Response> {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
     });
     const deliver: Deliver = (message, options) => transport.send(message, options);
     transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) =>
-      this.#receive(message, deliver, extra, true);
+      this.#receive(message, deliver, extra, true, cancellation);
     await transport.start();
     return await transport.handleRequest(request, { parsedBody });
   }
@@ -321,6 +392,7 @@ export class StatelessMcpEndpoint implements Transport {
     request: Request,
     call: ToolCallRequest,
     { tool, args }: { tool: FastTool; args: Record<string, unknown> },
+    cancellation: CallCancellation,
   ): Promise<Response> {
     const id = `mesh-${++this.#nextId}`;
     const answer = new FastAnswer();
@@ -329,14 +401,16 @@ export class StatelessMcpEndpoint implements Transport {
     this.#routes.set(id, {
       originalId: call.id,
       deliver: (message) => Promise.resolve(answer.write(sseEvent(message))),
+      cancel: (reason) => cancellation.cancel(reason),
     });
-    this.#track(answer);
+    this.#track(cancellation, { started: observed.started, answer });
     let requestInfo: ToolContext["requestInfo"];
     const host = this.#options.fastTools!;
     const context: ToolContext = {
       // Lazy: Deno aborts a request's signal (a costly DOMException) only once it was read.
       get signal() {
-        return request.signal;
+        cancellation.watchRequest();
+        return cancellation.signal;
       },
       requestId: id,
       _meta: call.meta,
@@ -351,7 +425,7 @@ export class StatelessMcpEndpoint implements Transport {
     };
     runFastTool(tool, call.name, args, context).then((result) => {
       this.#routes.delete(id);
-      this.#pending.delete(answer);
+      this.#pending.delete(cancellation);
       const message = toolCallAnswer(call.id, result);
       if (this.#options.onToolResult) this.#observe(observed, message);
       answer.finish(sseEventOrNothing(message));
@@ -359,14 +433,19 @@ export class StatelessMcpEndpoint implements Transport {
     return answer.response;
   }
 
-  /** Keeps long fast calls alive like the transport does (a comment every 15 s). */
-  #track(answer: FastAnswer): void {
-    this.#pending.add(answer);
+  /**
+   * Makes calls running past {@linkcode WATCH_REQUEST_AFTER_MS} follow their
+   * request, so a client going away cancels them, and keeps long fast calls
+   * alive like the transport does (a comment every 15 s).
+   */
+  #track(cancellation: CallCancellation, call: PendingCall): void {
+    this.#pending.set(cancellation, call);
     if (this.#keepAlive !== undefined) return;
     const timer = setInterval(() => {
       const now = performance.now();
-      for (const pending of this.#pending) {
-        if (now - pending.lastWrite >= KEEP_ALIVE_MS) pending.write(": keepalive\n\n");
+      for (const [cancellation, { started, answer }] of this.#pending) {
+        if (now - started >= WATCH_REQUEST_AFTER_MS) cancellation.watchRequest();
+        if (answer && now - answer.lastWrite >= KEEP_ALIVE_MS) answer.write(": keepalive\n\n");
       }
       if (this.#pending.size === 0) {
         clearInterval(this.#keepAlive);

@@ -7,19 +7,53 @@ import { currentCallContext } from "./call_context.ts";
 import type { FastTool } from "./fast_call.ts";
 import { type McpEndpointOptions, StatelessMcpEndpoint } from "./mcp_endpoint.ts";
 import type { ToolContext } from "./mcp_types.ts";
-import { postToolCall } from "./tests/helpers.ts";
+import { postToolCall, waitFor } from "./tests/helpers.ts";
 
 const input = z.object({ text: z.string() });
 
-/** An McpServer with tool `echo` on an endpoint; `runs` counts executions. */
+/** Calls of `echo` with text `hold {label}`: they wait until aborted or released. */
+interface Holds {
+  started: Set<string>;
+  aborted: Set<string>;
+  /** Lets every held call return. */
+  release(): void;
+}
+
+/** Waits until `signal` aborts (recorded in `holds`) or the calls are released. */
+function hold(label: string, signal: AbortSignal, holds: Holds, releases: (() => void)[]) {
+  holds.started.add(label);
+  return new Promise<void>((resolve) => {
+    releases.push(resolve);
+    signal.addEventListener("abort", () => {
+      holds.aborted.add(label);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/**
+ * An McpServer with tool `echo` on an endpoint; `runs` counts executions,
+ * `holds` follows the calls that hold.
+ */
 async function withEndpoint(
   options: McpEndpointOptions,
-  fn: (url: string, runs: () => number) => Promise<void>,
+  fn: (url: string, runs: () => number, holds: Holds) => Promise<void>,
 ): Promise<void> {
   let runs = 0;
-  const run = (args: Record<string, unknown>, _context: ToolContext): Promise<CallToolResult> => {
+  const releases: (() => void)[] = [];
+  const holds: Holds = {
+    started: new Set(),
+    aborted: new Set(),
+    release: () => releases.forEach((release) => release()),
+  };
+  const run = async (
+    args: Record<string, unknown>,
+    context: ToolContext,
+  ): Promise<CallToolResult> => {
     runs++;
     if (args.text === "fail") throw new Error("echo failed");
+    const held = /^hold (.+)$/.exec(String(args.text))?.[1];
+    if (held) await hold(held, context.signal, holds, releases);
     const deadline = currentCallContext()?.deadline;
     return Promise.resolve({
       content: [{
@@ -64,7 +98,7 @@ async function withEndpoint(
     (request) => endpoint.handle(request),
   );
   try {
-    await fn(`http://127.0.0.1:${http.addr.port}/mcp`, () => runs);
+    await fn(`http://127.0.0.1:${http.addr.port}/mcp`, () => runs, holds);
   } finally {
     await http.shutdown();
     await server.close();
@@ -73,6 +107,15 @@ async function withEndpoint(
 
 function callEcho(url: string, text: string, headers: Record<string, string> = {}) {
   return postToolCall(url, "echo", { text }, headers);
+}
+
+/** Posts one JSON-RPC message as an MCP client does. */
+function postMessage(url: string, message: Record<string, unknown>): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", ...message }),
+  });
 }
 
 for (const forceStandard of [false, true]) {
@@ -130,6 +173,38 @@ for (const forceStandard of [false, true]) {
       const { body } = await callEcho(url, "plain", { "X-Mesh-Timeout": "5", "X-Trace": "t1" });
       assert.match(body, /"text":"plain -"/);
       assert.deepEqual(wrapped, ["t1"]);
+    });
+  });
+
+  Deno.test(`${path}: notifications/cancelled aborts the one pending call with that id`, async () => {
+    await withEndpoint({ forceStandard }, async (url, _runs, holds) => {
+      const holdCall = (id: number, label: string) =>
+        postMessage(url, {
+          id,
+          method: "tools/call",
+          params: { name: "echo", arguments: { text: `hold ${label}` } },
+        });
+      const cancel = async (requestId: number) => {
+        const response = await postMessage(url, {
+          method: "notifications/cancelled",
+          params: { requestId, reason: "stop" },
+        });
+        assert.equal(response.status, 202);
+        await response.body?.cancel();
+      };
+      // Two clients both use id 7: a cancellation of 7 cannot tell them apart.
+      const calls = [holdCall(7, "a"), holdCall(7, "b"), holdCall(8, "c")];
+      await waitFor("calls held", () => holds.started.size === 3 || undefined);
+      await cancel(7);
+      await cancel(8);
+      await waitFor("c aborted", () => holds.aborted.has("c") || undefined);
+      assert.deepEqual([...holds.aborted], ["c"]);
+      holds.release();
+      const [a, b, c] = await Promise.all(calls);
+      assert.match(await a.text(), /"text":"hold a -"/);
+      assert.match(await b.text(), /"text":"hold b -"/);
+      // The SDK answers nothing to a cancelled request (its stream stays open).
+      await c.body?.cancel();
     });
   });
 

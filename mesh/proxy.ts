@@ -26,7 +26,7 @@ import { resultValue } from "./tool_result.ts";
 export interface CallOptions {
   /** Timeout in milliseconds, replacing the provider's advertised one. */
   timeout?: number;
-  /** Aborts the call. */
+  /** Aborts the call (default: the signal of the tool call being served, if any). */
   signal?: AbortSignal;
   /** Extra headers for this call. */
   headers?: Record<string, string>;
@@ -211,6 +211,20 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * Aborts `controller` when `signal` aborts (cheaper than `AbortSignal.any`);
+ * returns the function that stops following it.
+ */
+function abortWith(controller: AbortController, signal: AbortSignal): () => void {
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => {};
+  }
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }
 
 /** Splits complete SSE events off `buffer`; returns their JSON data and the rest. */
@@ -475,16 +489,23 @@ export class RemoteTool extends BaseTool {
       );
     }
     const controller = new AbortController();
-    const done = deadlines.add(
+    const expire = deadlines.add(
       deadline,
       () =>
         controller.abort(
           new Error(`${this.functionName} at ${this.#lastEndpoint} timed out after ${budgetMs} ms`),
         ),
     );
-    const signal = options.signal
-      ? AbortSignal.any([controller.signal, options.signal])
-      : controller.signal;
+    // Without a signal of its own, the call aborts with the call being served.
+    const inherited = options.signal ?? caller?.signal;
+    const unlink = inherited ? abortWith(controller, inherited) : undefined;
+    const done = unlink
+      ? () => {
+        expire();
+        unlink();
+      }
+      : expire;
+    const { signal } = controller;
     const headers = options.headers
       ? { ...this.#headers, ...options.headers }
       : { ...this.#headers };
