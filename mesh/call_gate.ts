@@ -103,7 +103,7 @@ export class CallGate {
     const self = this.#options.selfEndpoint;
     const owner = await sessions.claim(sessionId, self);
     if (owner === self || call.request.headers.has(SESSION_FORWARDED_HEADER)) {
-      return await withOwnerHeader(await next(), self);
+      return withOwnerHeader(await next(), self);
     }
     const forwarded = await this.#forward(call, owner);
     if (forwarded) return forwarded;
@@ -113,7 +113,7 @@ export class CallGate {
       "info",
       `session ${sessionId}: owner ${owner} unreachable, now ${after}`,
     );
-    return await withOwnerHeader(await next(), self);
+    return withOwnerHeader(await next(), self);
   }
 
   async #authorized(call: ToolCallInfo): Promise<boolean> {
@@ -150,7 +150,7 @@ export class CallGate {
         await response.body?.cancel();
         return undefined;
       }
-      return await withOwnerHeader(response, owner);
+      return withOwnerHeader(response, owner);
     } catch (error) {
       if (call.request.signal.aborted) throw error;
       return undefined;
