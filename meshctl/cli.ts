@@ -6,6 +6,7 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { registerCall } from "./commands/call.ts";
+import { registerEvents } from "./commands/events.ts";
 import { registerList } from "./commands/list.ts";
 import { registerLogs } from "./commands/logs.ts";
 import { registerStart } from "./commands/start.ts";
@@ -57,6 +58,7 @@ Run 'meshctl <command> --help' for the options of a command.`,
   registerList(program);
   registerStatus(program);
   registerCall(program);
+  registerEvents(program);
   registerStop(program);
   registerLogs(program);
   return program;

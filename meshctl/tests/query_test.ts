@@ -5,7 +5,14 @@
 
 import assert from "node:assert/strict";
 import type { AgentInfo } from "@mesh/sdk/protocol";
-import { cliEnv, meshctl, runAgent, type Spawned, startRegistry } from "./helpers.ts";
+import {
+  cliEnv,
+  meshctl,
+  registeredAgents,
+  runAgent,
+  type Spawned,
+  startRegistry,
+} from "./helpers.ts";
 
 Deno.test("meshctl list, status and call against a live mesh", async (t) => {
   const home = await Deno.makeTempDir({ prefix: "meshctl-query-" });
@@ -69,6 +76,29 @@ Deno.test("meshctl list, status and call against a live mesh", async (t) => {
       assert.equal(unknown.code, 1);
       assert.match(unknown.stderr, /^error: no agent "helo" at .*; did you mean hello\?\n$/);
     });
+
+    await t.step(
+      "events shows registrations newest first, filtered, as a table or JSON",
+      async () => {
+        const { code, stdout, stderr } = await meshctl(["events"], env);
+        assert.equal(code, 0, stderr);
+        assert.match(stdout.split("\n")[0], /^WHEN +EVENT +AGENT +DETAILS$/);
+        assert.match(stdout, /^\S+ ago +register +system-[0-9a-f]{8}$/m);
+        assert.ok(stdout.indexOf("counter-") < stdout.indexOf("system-"), "newest first");
+        const { agents: listed } = await registeredAgents(registry.url);
+        const hello = listed.find((agent) => agent.name === "hello")!.id;
+        const json = await meshctl(
+          ["events", "--agent", hello, "--type", "register", "--json"],
+          env,
+        );
+        const events = JSON.parse(json.stdout) as { event_type: string; agent_id: string }[];
+        assert.ok(events.length >= 1);
+        assert.ok(events.every((e) => e.event_type === "register" && e.agent_id === hello));
+        const bad = await meshctl(["events", "-n", "0"], env);
+        assert.equal(bad.code, 2);
+        assert.equal(bad.stderr, "error: --limit 0 is out of range: 1 to 500\n");
+      },
+    );
 
     await t.step("call prints a tool's text", async () => {
       const { code, stdout, stderr } = await meshctl(
