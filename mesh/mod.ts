@@ -30,7 +30,7 @@
 import { envAutoRun, envDebounceMs } from "./config.ts";
 import { type AgentClass, defineAgent, recordTool, type ToolMethod } from "./definition.ts";
 import { startAgent } from "./agent.ts";
-import { formatStartLine } from "./process.ts";
+import { runUntilSignal } from "./process.ts";
 import type { AgentOptions, ToolOptions } from "./options.ts";
 import type { AgentHandle } from "./runtime.ts";
 
@@ -75,13 +75,7 @@ export type { AgentHandle, AgentMeshInfo, DependencyInfo } from "./runtime.ts";
 /** Starts a decorated class as the process's agent and exits 0 after SIGINT/SIGTERM. */
 async function runMain(agentClass: AgentClass): Promise<AgentHandle> {
   const handle = await startAgent(agentClass);
-  console.log(formatStartLine(handle.name, handle.agentId, handle.url));
-  const stop = async () => {
-    await handle.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  runUntilSignal(handle);
   return handle;
 }
 

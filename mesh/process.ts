@@ -23,6 +23,32 @@ export function formatStartLine(name: string, agentId: string, url: string): str
   return `agent ${name} ${agentId} listening on ${url}`;
 }
 
+/** What {@linkcode runUntilSignal} needs of a started agent. */
+export interface RunningAgent {
+  /** Agent name. */
+  readonly name: string;
+  /** Agent id. */
+  readonly agentId: string;
+  /** Base URL. */
+  readonly url: string;
+  /** Stops it (it unregisters). */
+  close(): Promise<void>;
+}
+
+/**
+ * The agent side of {@linkcode spawnAgent}: prints the start line of a
+ * started agent, then on SIGINT or SIGTERM closes it and exits 0.
+ */
+export function runUntilSignal(agent: RunningAgent): void {
+  console.log(formatStartLine(agent.name, agent.agentId, agent.url));
+  const stop = async () => {
+    await agent.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
 /** Options of {@linkcode spawnAgent}. */
 export interface SpawnAgentOptions {
   /** Extra environment variables (the parent's environment is inherited). */

@@ -172,6 +172,8 @@ class AgentRuntime implements AgentHandle {
   #mcp?: Promise<ConnectedMcp>;
   #connected?: ConnectedMcp;
   #metrics?: Promise<AgentMetrics>;
+  /** The metrics once loaded, so hot paths record without a promise. */
+  #loadedMetrics?: AgentMetrics;
   #client: RegistryClient;
   #http?: Deno.HttpServer<Deno.NetAddr>;
   #wiring?: DependencyWiring;
@@ -195,7 +197,7 @@ class AgentRuntime implements AgentHandle {
   /** The agent's metrics; prom-client loads on the first call, proxy call or scrape. */
   #loadMetrics(): Promise<AgentMetrics> {
     this.#metrics ??= import("./metrics.ts").then(({ AgentMetrics }) =>
-      new AgentMetrics({
+      this.#loadedMetrics = new AgentMetrics({
         circuits: () => this.#wiring?.breakers.states() ?? [],
         dependenciesResolved: () => this.#wiring ? [...this.#wiring.wired()].length : 0,
       })
@@ -279,8 +281,10 @@ class AgentRuntime implements AgentHandle {
         };
       },
       observer: {
-        proxyCall: (...outcome: Parameters<ProxyObserver["proxyCall"]>) =>
-          void this.#loadMetrics().then((metrics) => metrics.proxyCall(...outcome)),
+        proxyCall: (...outcome: Parameters<ProxyObserver["proxyCall"]>) => {
+          if (this.#loadedMetrics) this.#loadedMetrics.proxyCall(...outcome);
+          else void this.#loadMetrics().then((metrics) => metrics.proxyCall(...outcome));
+        },
       },
     });
     this.#gate = new CallGate({

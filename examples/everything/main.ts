@@ -14,7 +14,7 @@
  * @module
  */
 
-import { formatStartLine } from "@mesh/sdk/process";
+import { runUntilSignal } from "@mesh/sdk/process";
 import { serveEverything } from "./agent.ts";
 
 if (import.meta.main) {
@@ -22,11 +22,5 @@ if (import.meta.main) {
     console.error(`everything: ${error instanceof Error ? error.message : error}`);
     Deno.exit(2);
   });
-  console.log(formatStartLine(agent.name, agent.agentId, agent.url));
-  const stop = async () => {
-    await agent.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  runUntilSignal(agent);
 }
