@@ -49,6 +49,11 @@ export interface AgentConfig {
    * `MCP_MESH_FAST_PATH`, default on; off sends every call the standard way).
    */
   fastPath: boolean;
+  /**
+   * Proxies call `http:` providers over the agent's pool of keep-alive
+   * connections (env `MCP_MESH_HTTP_POOL`, default on; off uses `fetch`).
+   */
+  httpPool: boolean;
 }
 
 function env(name: string): string | undefined {
@@ -122,5 +127,6 @@ export function resolveConfig(options: AgentOptions, overrides: AgentOverrides =
     registryToken: overrides.registryToken ?? envRegistryToken(),
     healthCheck: overrides.healthCheck ?? options.healthCheck,
     fastPath: envSwitch("MCP_MESH_FAST_PATH", true),
+    httpPool: envSwitch("MCP_MESH_HTTP_POOL", true),
   };
 }

@@ -75,13 +75,12 @@ export interface ToolCallRequest {
 }
 
 /** Headers of the SDK transport's SSE answer to a POST. */
-export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  "Content-Type": "text/event-stream",
-  "Cache-Control": "no-cache, no-transform",
-  Connection: "keep-alive",
-  "X-Accel-Buffering": "no",
-});
-
+export const SSE_HEADERS: [string, string][] = [
+  ["Content-Type", "text/event-stream"],
+  ["Cache-Control", "no-cache, no-transform"],
+  ["Connection", "keep-alive"],
+  ["X-Accel-Buffering", "no"],
+];
 /** One SSE event carrying a JSON-RPC message, as the SDK transport writes it. */
 export function sseEvent(message: unknown): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;

@@ -3,7 +3,8 @@
  *
  * A dependency resolved to the agent itself is a {@linkcode LocalTool} that
  * calls the method directly; any other is a {@linkcode RemoteTool} speaking
- * MCP JSON-RPC (`tools/call`) to `{endpoint}/mcp` with `fetch`, honoring the
+ * MCP JSON-RPC (`tools/call`) to `{endpoint}/mcp` (over the agent's pooled
+ * {@linkcode HttpClient} for `http:` endpoints, else `fetch`), honoring the
  * provider's advertised `timeout`, `retry_count`, `custom_headers` and
  * `auth_required`. A remote proxy spreads its calls over every provider of
  * the dependency ({@linkcode Balancer}), skips endpoints whose circuit is open,
@@ -17,6 +18,7 @@ import { SESSION_OWNER_HEADER, sessionIdOf, SessionRoutes } from "./affinity.ts"
 import { Balancer, NoProviderError, type Provider, type SelectionStrategy } from "./balancer.ts";
 import { currentCallContext } from "./call_context.ts";
 import { BreakerBoard, type CircuitBreakerOptions } from "./circuit_breaker.ts";
+import type { HttpAnswer, HttpClient } from "./http_client.ts";
 import { describeError } from "./log.ts";
 import type { ToolCallResult, ToolProgress } from "./mcp_types.ts";
 import { MCP_PROTOCOL_VERSION, MESH_TIMEOUT_HEADER, type ResolvedDependency } from "./protocol.ts";
@@ -252,7 +254,7 @@ function sseMessages(text: string): unknown[] {
  * length (one the provider wrote whole) is read in one go, which is much
  * cheaper than decoding a stream.
  */
-async function* readSse(response: Response): AsyncGenerator<unknown> {
+async function* readSse(response: HttpAnswer): AsyncGenerator<unknown> {
   if (response.headers.has("content-length")) {
     yield* sseMessages(await response.text());
     return;
@@ -302,7 +304,8 @@ export class TransportFailure extends Error {
 
 /**
  * The plain transport under every remote proxy: one `POST {endpoint}/mcp`
- * with a JSON-RPC `body`. Resolves with the 2xx response; throws a
+ * with a JSON-RPC `body`, over `http` when given and the endpoint is plain
+ * `http:`, else with `fetch`. Resolves with the 2xx response; throws a
  * {@linkcode TransportFailure} when the provider is unreachable or answers
  * otherwise, and the abort reason when `signal` aborts.
  */
@@ -311,10 +314,14 @@ export async function postToolCall(
   body: string,
   headers: Record<string, string>,
   signal: AbortSignal,
-): Promise<Response> {
-  let response: Response;
+  http?: HttpClient,
+): Promise<HttpAnswer> {
+  let response: HttpAnswer;
   try {
-    response = await fetch(`${endpoint}/mcp`, { method: "POST", headers, body, signal });
+    const url = `${endpoint}/mcp`;
+    response = http !== undefined && url.startsWith("http:")
+      ? await http.post(url, headers, body, signal)
+      : await fetch(url, { method: "POST", headers, body, signal });
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     const reason = describeError(error);
@@ -345,6 +352,8 @@ export interface RemoteToolOptions {
   sessions?: SessionRoutes;
   /** Receives the outcome of every attempt. */
   observer?: ProxyObserver;
+  /** The agent's connection pool for `http:` providers (default: `fetch`). */
+  http?: HttpClient;
 }
 
 interface RemoteProvider extends Provider {
@@ -377,6 +386,7 @@ export class RemoteTool extends BaseTool {
   #bodyHead: string;
   #sessions: SessionRoutes;
   #observer?: ProxyObserver;
+  #http?: HttpClient;
 
   /**
    * Builds a proxy for a resolved dependency: over its `providers` when the
@@ -419,6 +429,7 @@ export class RemoteTool extends BaseTool {
     },"arguments":`;
     this.#sessions = options.sessions ?? new SessionRoutes();
     this.#observer = options.observer;
+    this.#http = options.http;
   }
 
   /** Endpoints this proxy spreads its calls over, the registry's choice first. */
@@ -526,7 +537,7 @@ export class RemoteTool extends BaseTool {
    * allow. Resolves with the 2xx answer and its provider, whose `inflight`
    * count the caller releases once the answer is read.
    */
-  async #send(call: PendingCall): Promise<{ response: Response; provider: RemoteProvider }> {
+  async #send(call: PendingCall): Promise<{ response: HttpAnswer; provider: RemoteProvider }> {
     const { body, headers, deadline, sessionId, signal } = call;
     const tried = new Set<string>();
     let attempts = 0;
@@ -551,9 +562,9 @@ export class RemoteTool extends BaseTool {
       provider.inflight++;
       attempts++;
       headers[MESH_TIMEOUT_HEADER] = ((deadline - Date.now()) / 1000).toFixed(3);
-      let response: Response;
+      let response: HttpAnswer;
       try {
-        response = await postToolCall(provider.endpoint, body, headers, signal);
+        response = await postToolCall(provider.endpoint, body, headers, signal, this.#http);
       } catch (error) {
         provider.inflight--;
         const failure = this.#failed(provider, error, attempts);
@@ -589,7 +600,7 @@ export class RemoteTool extends BaseTool {
 
   /** The result of a provider's answer, read whole when it has a known length. */
   async #result(
-    response: Response,
+    response: HttpAnswer,
     provider: RemoteProvider,
     sessionId: string | undefined,
   ): Promise<ToolCallResult> {
@@ -614,14 +625,14 @@ export class RemoteTool extends BaseTool {
   }
 
   /** Remembers which replica owns the session of a call that got its result. */
-  #remember(response: Response, provider: RemoteProvider, sessionId: string | undefined): void {
+  #remember(response: HttpAnswer, provider: RemoteProvider, sessionId: string | undefined): void {
     if (sessionId === undefined) return;
     const owner = response.headers.get(SESSION_OWNER_HEADER)?.replace(/\/+$/, "");
     this.#sessions.set(sessionId, owner ?? provider.endpoint);
   }
 
   async *#answer(
-    response: Response,
+    response: HttpAnswer,
     provider: RemoteProvider,
     sessionId: string | undefined,
   ): AsyncGenerator<ToolStreamEvent> {

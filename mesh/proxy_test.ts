@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { mesh, startAgent, type ToolContext } from "./mod.ts";
 import type { MeshToolKwargs } from "./protocol.ts";
+import { HttpClient } from "./http_client.ts";
 import { RemoteTool, type ToolStreamEvent } from "./proxy.ts";
 
 /** A raw loopback HTTP provider recording the headers of every request. */
@@ -21,7 +22,28 @@ async function withServer(
   }
 }
 
-function remote(endpoint: string, kwargs?: MeshToolKwargs, token?: string): RemoteTool {
+/**
+ * Registers `fn` as two tests: proxies over `fetch`, and over a pooled
+ * {@linkcode HttpClient} closed when the test ends.
+ */
+function transportTest(name: string, fn: (http: HttpClient | undefined) => Promise<void>): void {
+  Deno.test(`${name} (fetch)`, () => fn(undefined));
+  Deno.test(`${name} (pooled)`, async () => {
+    const http = new HttpClient();
+    try {
+      await fn(http);
+    } finally {
+      http.close();
+    }
+  });
+}
+
+function remote(
+  http: HttpClient | undefined,
+  endpoint: string,
+  kwargs?: MeshToolKwargs,
+  token?: string,
+): RemoteTool {
   return new RemoteTool({
     agent_id: "provider-00000000",
     function_name: "work",
@@ -29,51 +51,51 @@ function remote(endpoint: string, kwargs?: MeshToolKwargs, token?: string): Remo
     capability: "work",
     status: "available",
     kwargs,
-  }, { authToken: token });
+  }, { authToken: token, http });
 }
 
 function toolAnswer(text: string): Response {
   return Response.json({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text }] } });
 }
 
-Deno.test("retry_count retries 5xx answers, then reports the endpoint", async () => {
+transportTest("retry_count retries 5xx answers, then reports the endpoint", async (http) => {
   await withServer(async (request) => {
     await request.body?.cancel();
     return new Response("overloaded", { status: 503 });
   }, async (url, requests) => {
     await assert.rejects(
-      remote(url, { retry_count: 2 }).call(),
+      remote(http, url, { retry_count: 2 }).call(),
       new RegExp(`work at ${url} answered HTTP 503 after 3 attempts: overloaded`),
     );
     assert.equal(requests.length, 3);
   });
 });
 
-Deno.test("4xx answers are not retried", async () => {
+transportTest("4xx answers are not retried", async (http) => {
   await withServer(async (request) => {
     await request.body?.cancel();
     return new Response("no", { status: 400 });
   }, async (url, requests) => {
     await assert.rejects(
-      remote(url, { retry_count: 3 }).call(),
+      remote(http, url, { retry_count: 3 }).call(),
       /answered HTTP 400 after 1 attempt/,
     );
     assert.equal(requests.length, 1);
   });
 });
 
-Deno.test("a retry succeeds once the provider recovers", async () => {
+transportTest("a retry succeeds once the provider recovers", async (http) => {
   let calls = 0;
   await withServer(async (request) => {
     await request.body?.cancel();
     return ++calls < 2 ? new Response("busy", { status: 502 }) : toolAnswer("done");
   }, async (url) => {
-    assert.equal(await remote(url, { retry_count: 1 }).call(), "done");
+    assert.equal(await remote(http, url, { retry_count: 1 }).call(), "done");
     assert.equal(calls, 2);
   });
 });
 
-Deno.test("timeout aborts a slow provider with a clear error", async () => {
+transportTest("timeout aborts a slow provider with a clear error", async (http) => {
   const release = Promise.withResolvers<void>();
   await withServer(async (request) => {
     await request.body?.cancel();
@@ -82,25 +104,28 @@ Deno.test("timeout aborts a slow provider with a clear error", async () => {
   }, async (url) => {
     try {
       await assert.rejects(
-        remote(url, { timeout: 0.1 }).call(),
+        remote(http, url, { timeout: 0.1 }).call(),
         /work at .* timed out after 100 ms/,
       );
       // A per-call timeout replaces the advertised one.
-      await assert.rejects(remote(url, { timeout: 60 }).call({}, { timeout: 50 }), /after 50 ms/);
+      await assert.rejects(
+        remote(http, url, { timeout: 60 }).call({}, { timeout: 50 }),
+        /after 50 ms/,
+      );
     } finally {
       release.resolve();
     }
   });
 });
 
-Deno.test("concurrent calls each time out at their own deadline", async () => {
+transportTest("concurrent calls each time out at their own deadline", async (http) => {
   const release = Promise.withResolvers<void>();
   await withServer(async (request) => {
     const { params } = await request.json();
     if (params.arguments.slow) await release.promise;
     return toolAnswer(params.arguments.slow ? "late" : "fast");
   }, async (url) => {
-    const proxy = remote(url);
+    const proxy = remote(http, url);
     try {
       // The long call arms the shared timer first; the short one must still expire on time.
       const long = proxy.call({ slow: true }, { timeout: 60_000 });
@@ -114,24 +139,24 @@ Deno.test("concurrent calls each time out at their own deadline", async () => {
   });
 });
 
-Deno.test("a dead provider fails fast naming its endpoint", async () => {
+transportTest("a dead provider fails fast naming its endpoint", async (http) => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const url = `http://127.0.0.1:${listener.addr.port}`;
   listener.close();
   await assert.rejects(
-    remote(url).call(),
+    remote(http, url).call(),
     (error: Error) => error.message.includes(`work at ${url} is unreachable after 1 attempt`),
   );
 });
 
-Deno.test("custom_headers and auth_required shape the request", async () => {
+transportTest("custom_headers and auth_required shape the request", async (http) => {
   await withServer(async (request) => {
     await request.body?.cancel();
     return toolAnswer("ok");
   }, async (url, requests) => {
     const kwargs = { custom_headers: { "X-Tenant": "blue" }, auth_required: true };
-    await remote(url, kwargs, "tok3n").call({ a: 1 });
-    await remote(url, { custom_headers: { "X-Tenant": "red" } }, "tok3n").call();
+    await remote(http, url, kwargs, "tok3n").call({ a: 1 });
+    await remote(http, url, { custom_headers: { "X-Tenant": "red" } }, "tok3n").call();
     assert.equal(requests[0].get("x-tenant"), "blue");
     assert.equal(requests[0].get("authorization"), "Bearer tok3n");
     assert.equal(requests[1].get("x-tenant"), "red");
@@ -140,19 +165,22 @@ Deno.test("custom_headers and auth_required shape the request", async () => {
   });
 });
 
-Deno.test("isError results make call() throw with the tool's message; callRaw returns them", async () => {
-  await withServer(async (request) => {
-    await request.body?.cancel();
-    return Response.json({
-      jsonrpc: "2.0",
-      id: 1,
-      result: { content: [{ type: "text", text: "bad city" }], isError: true },
+transportTest(
+  "isError results make call() throw with the tool's message; callRaw returns them",
+  async (http) => {
+    await withServer(async (request) => {
+      await request.body?.cancel();
+      return Response.json({
+        jsonrpc: "2.0",
+        id: 1,
+        result: { content: [{ type: "text", text: "bad city" }], isError: true },
+      });
+    }, async (url) => {
+      await assert.rejects(remote(http, url).call(), /^Error: bad city$/);
+      assert.equal((await remote(http, url).callRaw()).isError, true);
     });
-  }, async (url) => {
-    await assert.rejects(remote(url).call(), /^Error: bad city$/);
-    assert.equal((await remote(url).callRaw()).isError, true);
-  });
-});
+  },
+);
 
 @mesh.agent({ name: "streamer", autoRun: false })
 class StreamingAgent {
@@ -171,35 +199,38 @@ class StreamingAgent {
   }
 }
 
-Deno.test("stream() yields progress over SSE, then the result; call() returns structured content", async () => {
-  const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const registryUrl = `http://127.0.0.1:${dead.addr.port}`;
-  dead.close();
-  const agent = await startAgent(StreamingAgent, { registryUrl });
-  try {
-    const proxy = new RemoteTool({
-      agent_id: agent.agentId,
-      function_name: "count",
-      endpoint: agent.url,
-      capability: "count",
-      status: "available",
-    });
-    const events: ToolStreamEvent[] = [];
-    for await (const event of proxy.stream({ to: 3 })) events.push(event);
-    assert.deepEqual(
-      events.filter((event) => event.type === "progress").map((event) => event.progress.progress),
-      [1, 2, 3],
-    );
-    assert.deepEqual(events.at(-1), {
-      type: "result",
-      result: {
-        content: [{ type: "text", text: '{"counted":3}' }],
-        structuredContent: { counted: 3 },
-      },
-    });
-    assert.deepEqual(await proxy.call({ to: 2 }), { counted: 2 });
-    await assert.rejects(proxy.call({ to: "x" }), /Input validation error.*at to/);
-  } finally {
-    await agent.close();
-  }
-});
+transportTest(
+  "stream() yields progress over SSE, then the result; call() returns structured content",
+  async (http) => {
+    const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const registryUrl = `http://127.0.0.1:${dead.addr.port}`;
+    dead.close();
+    const agent = await startAgent(StreamingAgent, { registryUrl });
+    try {
+      const proxy = new RemoteTool({
+        agent_id: agent.agentId,
+        function_name: "count",
+        endpoint: agent.url,
+        capability: "count",
+        status: "available",
+      }, { http });
+      const events: ToolStreamEvent[] = [];
+      for await (const event of proxy.stream({ to: 3 })) events.push(event);
+      assert.deepEqual(
+        events.filter((event) => event.type === "progress").map((event) => event.progress.progress),
+        [1, 2, 3],
+      );
+      assert.deepEqual(events.at(-1), {
+        type: "result",
+        result: {
+          content: [{ type: "text", text: '{"counted":3}' }],
+          structuredContent: { counted: 3 },
+        },
+      });
+      assert.deepEqual(await proxy.call({ to: 2 }), { counted: 2 });
+      await assert.rejects(proxy.call({ to: "x" }), /Input validation error.*at to/);
+    } finally {
+      await agent.close();
+    }
+  },
+);

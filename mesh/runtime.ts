@@ -10,6 +10,7 @@ import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types";
 import type { AgentConfig } from "./config.ts";
 import { CallGate, tokenEquals, type TokenVerifier } from "./call_gate.ts";
 import { HeartbeatLoop } from "./heartbeat.ts";
+import { HttpClient } from "./http_client.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { FastToolHost } from "./fast_call.ts";
 import type { McpEndpointOptions, StatelessMcpEndpoint } from "./mcp_endpoint.ts";
@@ -177,6 +178,8 @@ class AgentRuntime implements AgentHandle {
   #client: RegistryClient;
   #http?: Deno.HttpServer<Deno.NetAddr>;
   #wiring?: DependencyWiring;
+  /** Keep-alive connections of the proxies to other agents. */
+  #pool?: HttpClient;
   #heartbeat?: HeartbeatLoop;
   #tools: MeshToolRegistration[] = [];
   #closing?: Promise<void>;
@@ -265,6 +268,7 @@ class AgentRuntime implements AgentHandle {
     this.port = this.#http.addr.port;
     const host = advertisedHost(config.httpHost);
     this.url = `http://${host.includes(":") ? `[${host}]` : host}:${this.port}`;
+    if (config.httpPool) this.#pool = new HttpClient();
     this.#wiring = new DependencyWiring({
       selfId: this.agentId,
       selfEndpoint: this.url,
@@ -280,6 +284,7 @@ class AgentRuntime implements AgentHandle {
           circuitBreaker: options.circuitBreaker,
         };
       },
+      http: this.#pool,
       observer: {
         proxyCall: (...outcome: Parameters<ProxyObserver["proxyCall"]>) => {
           if (this.#loadedMetrics) this.#loadedMetrics.proxyCall(...outcome);
@@ -334,6 +339,7 @@ class AgentRuntime implements AgentHandle {
       await this.#client.unregister(this.agentId, AbortSignal.timeout(UNREGISTER_TIMEOUT_MS))
         .catch((error) => this.#logger.log("warn", `unregister failed: ${error}`));
     }
+    this.#pool?.close();
     const mcp = await this.#mcp?.catch(() => undefined);
     await mcp?.server.close();
     await this.#sessions?.close();
@@ -403,10 +409,10 @@ class AgentRuntime implements AgentHandle {
   }
 
   async #route(request: Request): Promise<Response> {
-    const path = new URL(request.url).pathname;
+    const path = pathOf(request.url);
     if (path === "/mcp") {
       const { endpoint } = this.#connected ?? await this.#connectMcp();
-      return await endpoint.handle(request);
+      return endpoint.handle(request);
     }
     await request.body?.cancel();
     const read = request.method === "GET" || request.method === "HEAD";
@@ -435,6 +441,21 @@ class AgentRuntime implements AgentHandle {
         return Response.json({ error: `no route ${path}`, timestamp }, { status: 404 });
     }
   }
+}
+
+/**
+ * The path of a request URL. The MCP route is recognized from the raw text
+ * (parsing the whole URL costs more than the rest of routing); any other path
+ * is parsed, so dot segments and the like resolve as usual.
+ */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start >= 0 && url.startsWith("/mcp", start)) {
+    const next = url.charCodeAt(start + 4);
+    // End of URL, "?" or "#".
+    if (Number.isNaN(next) || next === 0x3f || next === 0x23) return "/mcp";
+  }
+  return new URL(url).pathname;
 }
 
 /** Serves `init.server` as a mesh agent and starts its heartbeat. */

@@ -9,6 +9,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types";
 import { SessionRoutes } from "./affinity.ts";
 import type { SelectionStrategy } from "./balancer.ts";
 import { BreakerBoard, type CircuitBreakerOptions } from "./circuit_breaker.ts";
+import type { HttpClient } from "./http_client.ts";
 import type { DependencyResolution, ResolvedDependency } from "./protocol.ts";
 import { LocalTool, type McpMeshTool, type ProxyObserver, RemoteTool } from "./proxy.ts";
 
@@ -51,6 +52,8 @@ export interface WiringOptions {
   settings?: (functionName: string, index: number) => ConsumerSettings;
   /** Receives the outcome of every remote attempt. */
   observer?: ProxyObserver;
+  /** Connection pool for `http:` providers (default: `fetch`). */
+  http?: HttpClient;
 }
 
 /** Dependency proxies per function, in declared order. */
@@ -127,6 +130,7 @@ export class DependencyWiring {
       breakers: this.breakers,
       sessions: this.#sessions,
       observer: this.#options.observer,
+      http: this.#options.http,
     });
   }
 }

@@ -1,0 +1,410 @@
+import assert from "node:assert/strict";
+import { HttpClient } from "./http_client.ts";
+
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** A loopback `Deno.serve` server recording the client port of every request. */
+async function withServer(
+  handler: (request: Request) => Response | Promise<Response>,
+  fn: (url: string, clientPorts: number[]) => Promise<void>,
+): Promise<void> {
+  const clientPorts: number[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request, info) => {
+      clientPorts.push(info.remoteAddr.port);
+      return handler(request);
+    },
+  );
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}/mcp`, clientPorts);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+/** A raw TCP server answering each connection with `serve(conn)`; closed after `fn`. */
+async function withRawServer(
+  serve: (conn: Deno.Conn) => Promise<void>,
+  fn: (url: string, accepted: () => number) => Promise<void>,
+): Promise<void> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served: Promise<void>[] = [];
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      served.push(serve(conn).catch(() => {}).finally(() => closeQuietly(conn)));
+    }
+  })();
+  try {
+    await fn(`http://127.0.0.1:${listener.addr.port}/mcp`, () => conns.length);
+  } finally {
+    listener.close();
+    await accepting;
+    for (const conn of conns) closeQuietly(conn);
+    await Promise.all(served);
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Reads one request (head and content-length body) off a raw connection; null at end. */
+async function readRequest(
+  conn: Deno.Conn,
+  pending: { bytes: Uint8Array },
+): Promise<string | null> {
+  const decoder = new TextDecoder();
+  for (;;) {
+    const text = decoder.decode(pending.bytes);
+    const end = text.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? 0);
+      if (pending.bytes.length >= end + 4 + length) {
+        pending.bytes = pending.bytes.subarray(end + 4 + length);
+        return text.slice(0, end + 4 + length);
+      }
+    }
+    const chunk = new Uint8Array(4096);
+    const count = await conn.read(chunk);
+    if (count === null) return null;
+    const joined = new Uint8Array(pending.bytes.length + count);
+    joined.set(pending.bytes);
+    joined.set(chunk.subarray(0, count), pending.bytes.length);
+    pending.bytes = joined;
+  }
+}
+
+async function write(conn: Deno.Conn, text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+const OK_ANSWER = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
+
+Deno.test("sequential posts reuse one keep-alive connection", async () => {
+  const client = new HttpClient();
+  try {
+    await withServer(async (request) => {
+      return new Response(`echo ${await request.text()}`, { headers: { "x-seen": "1" } });
+    }, async (url, clientPorts) => {
+      for (let i = 0; i < 5; i++) {
+        const answer = await client.post(
+          url,
+          JSON_HEADERS,
+          `call ${i}`,
+          AbortSignal.timeout(5_000),
+        );
+        assert.equal(answer.status, 200);
+        assert.equal(answer.ok, true);
+        assert.equal(answer.headers.get("X-Seen"), "1");
+        assert.equal(answer.headers.has("content-length"), true);
+        assert.equal(await answer.text(), `echo call ${i}`);
+      }
+      assert.equal(new Set(clientPorts).size, 1);
+      assert.equal(client.openConnections, 1);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("concurrent posts open their own connections, then reuse them", async () => {
+  const client = new HttpClient();
+  try {
+    await withServer(async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return new Response(await request.text());
+    }, async (url, clientPorts) => {
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(
+          Array.from(
+            { length: 4 },
+            (_, i) => client.post(url, {}, `${round}-${i}`, AbortSignal.timeout(5_000)),
+          ),
+        );
+        const texts = await Promise.all(answers.map((answer) => answer.text()));
+        assert.deepEqual(texts, [0, 1, 2, 3].map((i) => `${round}-${i}`));
+      }
+      assert.equal(clientPorts.length, 12);
+      assert.equal(new Set(clientPorts).size, 4);
+      assert.equal(client.openConnections, 4);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("bodies of any size and encoding arrive intact both ways", async () => {
+  const client = new HttpClient();
+  try {
+    await withServer(async (request) => {
+      const text = await request.text();
+      return new Response(text + text, {
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
+    }, async (url) => {
+      for (const body of ["", "héllo → 世界 🎉", "x".repeat(100_000) + "é".repeat(30_000)]) {
+        const answer = await client.post(url, {}, body, AbortSignal.timeout(5_000));
+        assert.equal(await answer.text(), body + body);
+      }
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("a chunked answer is streamed piece by piece, then the connection is reused", async () => {
+  const client = new HttpClient();
+  try {
+    await withServer((request) => {
+      if (new URL(request.url).searchParams.has("plain")) return new Response("after");
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          if (sent === 3) return controller.close();
+          controller.enqueue(new TextEncoder().encode(`data: {"n":${sent++}}\n\n`));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    }, async (url, clientPorts) => {
+      const answer = await client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+      assert.equal(answer.headers.has("content-length"), false);
+      assert.equal(answer.headers.get("transfer-encoding"), "chunked");
+      const pieces: string[] = [];
+      for await (const piece of answer.body!.pipeThrough(new TextDecoderStream())) {
+        pieces.push(piece);
+      }
+      assert.equal(pieces.join(""), 'data: {"n":0}\n\ndata: {"n":1}\n\ndata: {"n":2}\n\n');
+      assert.ok(pieces.length >= 2, "the pieces arrived as they were written");
+      const after = await client.post(`${url}?plain`, {}, "", AbortSignal.timeout(5_000));
+      assert.equal(await after.text(), "after");
+      assert.equal(new Set(clientPorts).size, 1);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("error statuses come back as answers with their body", async () => {
+  const client = new HttpClient();
+  try {
+    await withServer(
+      () => new Response("overloaded", { status: 503 }),
+      async (url) => {
+        const answer = await client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+        assert.equal(answer.status, 503);
+        assert.equal(answer.ok, false);
+        assert.equal(await answer.text(), "overloaded");
+      },
+    );
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("an idle connection the server closes is dropped, and the next post reconnects", async () => {
+  const client = new HttpClient();
+  try {
+    await withRawServer(async (conn) => {
+      // One answer, then the server closes the idle connection.
+      if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
+      await write(conn, OK_ANSWER);
+    }, async (url, accepted) => {
+      assert.equal(
+        await (await client.post(url, {}, "a", AbortSignal.timeout(5_000))).text(),
+        "ok",
+      );
+      for (let i = 0; i < 100 && client.openConnections > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(client.openConnections, 0, "the closed idle connection was noticed");
+      assert.equal(
+        await (await client.post(url, {}, "b", AbortSignal.timeout(5_000))).text(),
+        "ok",
+      );
+      assert.equal(accepted(), 2);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("a reused connection closed before answering is retried once on a new one", async () => {
+  const client = new HttpClient();
+  try {
+    let connections = 0;
+    await withRawServer(async (conn) => {
+      const first = ++connections === 1;
+      const pending = { bytes: new Uint8Array() };
+      if (await readRequest(conn, pending) === null) return;
+      await write(conn, OK_ANSWER);
+      // The first connection takes a second request and closes without answering it,
+      // as a server whose idle timeout fires while the request is on its way.
+      if (first) await readRequest(conn, pending);
+      else while (await readRequest(conn, pending) !== null) await write(conn, OK_ANSWER);
+    }, async (url, accepted) => {
+      assert.equal(
+        await (await client.post(url, {}, "a", AbortSignal.timeout(5_000))).text(),
+        "ok",
+      );
+      assert.equal(
+        await (await client.post(url, {}, "b", AbortSignal.timeout(5_000))).text(),
+        "ok",
+      );
+      assert.equal(accepted(), 2);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("a fresh connection closed before answering is an error, not a retry", async () => {
+  const client = new HttpClient();
+  try {
+    await withRawServer(async (conn) => {
+      await readRequest(conn, { bytes: new Uint8Array() });
+    }, async (url, accepted) => {
+      await assert.rejects(
+        client.post(url, {}, "a", AbortSignal.timeout(5_000)),
+        /closed the connection before answering/,
+      );
+      assert.equal(accepted(), 1);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("an answer with connection: close is not reused", async () => {
+  const client = new HttpClient();
+  try {
+    await withRawServer(async (conn) => {
+      if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
+      await write(
+        conn,
+        "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 3\r\n\r\nbye",
+      );
+    }, async (url, accepted) => {
+      for (const body of ["a", "b"]) {
+        assert.equal(
+          await (await client.post(url, {}, body, AbortSignal.timeout(5_000))).text(),
+          "bye",
+        );
+      }
+      assert.equal(accepted(), 2);
+      assert.equal(client.openConnections, 0);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("an answer delimited by the connection's end streams until it closes", async () => {
+  const client = new HttpClient();
+  try {
+    await withRawServer(async (conn) => {
+      if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
+      await write(conn, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\ndata: 1\n\n");
+      await write(conn, "data: 2\n\n");
+    }, async (url) => {
+      const answer = await client.post(url, {}, "a", AbortSignal.timeout(5_000));
+      assert.equal(await answer.text(), "data: 1\n\ndata: 2\n\n");
+      assert.equal(client.openConnections, 0);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("aborting a call in flight closes its connection and rejects with the reason", async () => {
+  const client = new HttpClient();
+  try {
+    let serverSawAbort!: () => void;
+    const aborted = new Promise<void>((resolve) => serverSawAbort = resolve);
+    await withServer(async (request) => {
+      await new Promise<void>((resolve) =>
+        request.signal.addEventListener("abort", () => resolve())
+      );
+      serverSawAbort();
+      return new Response("too late");
+    }, async (url) => {
+      const controller = new AbortController();
+      const call = client.post(url, {}, "{}", controller.signal);
+      setTimeout(() => controller.abort(new Error("caller gave up")), 50);
+      await assert.rejects(call, /caller gave up/);
+      await aborted;
+      assert.equal(client.openConnections, 0);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("aborting a streamed answer mid-body errors the stream with the reason", async () => {
+  const client = new HttpClient();
+  try {
+    await withRawServer(async (conn) => {
+      if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
+      await write(conn, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n");
+      await conn.read(new Uint8Array(1)); // until the client closes
+    }, async (url) => {
+      const controller = new AbortController();
+      const answer = await client.post(url, {}, "{}", controller.signal);
+      const reader = answer.body!.getReader();
+      assert.equal(new TextDecoder().decode((await reader.read()).value), "first");
+      controller.abort(new Error("stop streaming"));
+      await assert.rejects(reader.read(), /stop streaming/);
+      assert.equal(client.openConnections, 0);
+    });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("a refused connection names the cause; bad headers and https are refused before sending", async () => {
+  const client = new HttpClient();
+  try {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr;
+    listener.close();
+    await assert.rejects(
+      client.post(`http://127.0.0.1:${port}/mcp`, {}, "{}", AbortSignal.timeout(5_000)),
+      /refused/i,
+    );
+    await assert.rejects(
+      client.post(
+        `http://127.0.0.1:${port}/mcp`,
+        { "x-a": "1\r\nx-b: 2" },
+        "",
+        AbortSignal.timeout(5_000),
+      ),
+      TypeError,
+    );
+    await assert.rejects(
+      client.post("https://127.0.0.1:1/mcp", {}, "", AbortSignal.timeout(5_000)),
+      /http only/,
+    );
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("close() closes idle connections, and later posts are refused", async () => {
+  const client = new HttpClient();
+  await withServer(() => new Response("ok"), async (url) => {
+    await (await client.post(url, {}, "", AbortSignal.timeout(5_000))).text();
+    assert.equal(client.openConnections, 1);
+    client.close();
+    assert.equal(client.openConnections, 0);
+    await assert.rejects(client.post(url, {}, "", AbortSignal.timeout(5_000)), /closed/);
+  });
+});
