@@ -36,7 +36,7 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { runInCallContext } from "./call_context.ts";
+import { CallCancellation, runInCallContext } from "./call_context.ts";
 import { acceptsPost, answerOutcome, toolCallOf } from "./fast_call.ts";
 import { type McpEndpointOptions, StatelessMcpEndpoint } from "./mcp_endpoint.ts";
 import type { McpServerLike } from "./mcp_types.ts";
@@ -94,6 +94,8 @@ interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
   server: McpServerLike;
   idleTimer?: ReturnType<typeof setTimeout>;
+  /** Cancellation of each tool call running in the session, by JSON-RPC id. */
+  calls: Map<RequestId, CallCancellation>;
 }
 
 function jsonRpcError(status: number, code: number, message: string): Response {
@@ -103,6 +105,13 @@ function jsonRpcError(status: number, code: number, message: string): Response {
 /** The lower-case host name of a URL (`[::1]` keeps its brackets); "" when unparsable. */
 function hostnameOf(url: string): string {
   return URL.parse(url)?.hostname.toLowerCase() ?? "";
+}
+
+function isCancelledNotification(
+  message: JSONRPCMessage,
+): message is JSONRPCMessage & { params: { requestId: RequestId; reason?: string } } {
+  return "method" in message && message.method === "notifications/cancelled" &&
+    !("id" in message) && message.params?.requestId !== undefined;
 }
 
 function isResponse(message: JSONRPCMessage): boolean {
@@ -230,11 +239,29 @@ export class StatefulMcpEndpoint extends StatelessMcpEndpoint {
       return await transport.handleRequest(request, { parsedBody: parsed });
     }
     const runCall = this.#options.runCall ?? runInCallContext;
-    return await runCall(request, () =>
-      intercept(
-        { name: call.name, args: call.args, id: call.id, request },
-        () => transport.handleRequest(request, { parsedBody: parsed }),
-      ));
+    // The call's nested proxy calls abort with it: on the client's
+    // `notifications/cancelled` (see #observe), or when its request closes
+    // (sessions are no hot path, so the request is followed at once).
+    const cancellation = new CallCancellation(request);
+    cancellation.watchRequest();
+    session.calls.set(call.id, cancellation);
+    let running = false;
+    try {
+      return await runCall(
+        request,
+        () =>
+          intercept({ name: call.name, args: call.args, id: call.id, request }, async () => {
+            const response = await transport.handleRequest(request, { parsedBody: parsed });
+            // Running: the transport's answer for the call ends it (see #observe).
+            running = true;
+            return response;
+          }),
+        cancellation,
+      );
+    } finally {
+      // Refused, forwarded to the session's owner, or failed: it runs nowhere here.
+      if (!running && session.calls.get(call.id) === cancellation) session.calls.delete(call.id);
+    }
   }
 
   async #openSession(): Promise<Session> {
@@ -242,6 +269,7 @@ export class StatefulMcpEndpoint extends StatelessMcpEndpoint {
     const server = createServer();
     const session: Session = {
       server,
+      calls: new Map(),
       transport: new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => crypto.randomUUID(),
         onsessioninitialized: (id) => {
@@ -258,9 +286,12 @@ export class StatefulMcpEndpoint extends StatelessMcpEndpoint {
     return session;
   }
 
-  /** Hooks into the connected transport: session cleanup and tool results. */
+  /**
+   * Hooks into the connected transport: session cleanup, cancellation of
+   * running calls and tool results.
+   */
   #observe(session: Session): void {
-    const { transport } = session;
+    const { transport, calls } = session;
     const { onclose, onmessage, send } = transport;
     transport.onclose = () => {
       onclose?.call(transport);
@@ -269,21 +300,26 @@ export class StatefulMcpEndpoint extends StatelessMcpEndpoint {
       this.#open.delete(session);
     };
     const report = this.#options.onToolResult;
-    if (!report) return;
-    const calls = new Map<RequestId, { name: string; started: number }>();
+    const started = new Map<RequestId, { name: string; started: number }>();
     transport.onmessage = (message, extra) => {
-      if (isJSONRPCRequest(message) && message.method === "tools/call") {
+      if (isJSONRPCRequest(message) && message.method === "tools/call" && report) {
         const name = String(message.params?.name ?? "");
-        calls.set(message.id, { name, started: performance.now() });
+        started.set(message.id, { name, started: performance.now() });
+      } else if (isCancelledNotification(message)) {
+        const { requestId, reason } = message.params;
+        calls.get(requestId)?.cancel(reason ?? "cancelled by the client");
       }
       onmessage?.call(transport, message, extra);
     };
     transport.send = (message, options) => {
-      const id = isResponse(message) ? (message as { id: RequestId }).id : undefined;
-      const call = id === undefined ? undefined : calls.get(id);
-      if (call) {
-        calls.delete(id!);
-        report(call.name, answerOutcome(message), (performance.now() - call.started) / 1000);
+      if (isResponse(message)) {
+        const { id } = message as { id: RequestId };
+        calls.delete(id);
+        const call = started.get(id);
+        if (call) {
+          started.delete(id);
+          report!(call.name, answerOutcome(message), (performance.now() - call.started) / 1000);
+        }
       }
       return send.call(transport, message, options);
     };

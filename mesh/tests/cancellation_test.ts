@@ -10,7 +10,14 @@ import { type RunningRegistry, serveRegistry } from "@mesh/registry";
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { type AgentHandle, type McpMeshTool, mesh, serve, startAgent } from "../mod.ts";
+import {
+  type AgentHandle,
+  type McpMeshTool,
+  mesh,
+  serve,
+  serveStateful,
+  startAgent,
+} from "../mod.ts";
 import type { ToolContext } from "../mod.ts";
 import { connectClient, waitFor } from "./helpers.ts";
 
@@ -60,9 +67,33 @@ class WaiterAgent {
   }
 }
 
-async function withMesh(
-  fn: (consumers: { waiter: AgentHandle; relay: AgentHandle }) => Promise<void>,
-): Promise<void> {
+/**
+ * A plain McpServer whose `relay` tool calls its `sleep_until_cancelled`
+ * dependency (from `handle()`), watching its own signal meanwhile.
+ */
+function relayServer(handle: () => AgentHandle | undefined): McpServer {
+  const server = new McpServer({ name: "relay", version: "1.0.0" });
+  server.registerTool(
+    "relay",
+    { inputSchema: { label: z.string() } },
+    async ({ label }: { label: string }, extra: { signal: AbortSignal }) => {
+      const own = sleepUntilAborted(`${label}:consumer`, extra.signal);
+      const text = String(await handle()!.dependencies("relay")[0]!.call({ label }));
+      await own;
+      return { content: [{ type: "text" as const, text }] };
+    },
+  );
+  return server;
+}
+
+/** The consumers of the sleeper: decorated, a served McpServer, a stateful one. */
+interface Consumers {
+  waiter: AgentHandle;
+  relay: AgentHandle;
+  stateful: AgentHandle;
+}
+
+async function withMesh(fn: (consumers: Consumers) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
   const handles: AgentHandle[] = [];
   let registry: RunningRegistry | undefined;
@@ -72,30 +103,26 @@ async function withMesh(
     handles.push(await startAgent(SleeperAgent, overrides));
     const waiter = await startAgent(WaiterAgent, overrides);
     handles.push(waiter);
+    const tools = { relay: { dependencies: ["sleep_until_cancelled"] } };
     // The same consumer as a plain McpServer: its calls go the SDK's way.
-    const server = new McpServer({ name: "relay", version: "1.0.0" });
     let relay: AgentHandle | undefined = undefined;
-    server.registerTool(
-      "relay",
-      { inputSchema: { label: z.string() } },
-      async ({ label }: { label: string }, extra: { signal: AbortSignal }) => {
-        const own = sleepUntilAborted(`${label}:consumer`, extra.signal);
-        const text = String(await relay!.dependencies("relay")[0]!.call({ label }));
-        await own;
-        return { content: [{ type: "text" as const, text }] };
-      },
-    );
-    relay = await serve(server, {
-      name: "relay",
-      ...overrides,
-      tools: { relay: { dependencies: ["sleep_until_cancelled"] } },
-    });
+    relay = await serve(relayServer(() => relay), { name: "relay", ...overrides, tools });
     handles.push(relay);
+    // And as a stateful server: its calls run in MCP sessions.
+    let stateful: AgentHandle | undefined = undefined;
+    stateful = await serveStateful(() => relayServer(() => stateful), {
+      name: "stateful-relay",
+      ...overrides,
+      tools,
+    });
+    handles.push(stateful);
     await waitFor(
       "consumers wired",
-      () => waiter.dependencies("wait")[0] && relay.dependencies("relay")[0] ? true : undefined,
+      () =>
+        [waiter.dependencies("wait"), relay.dependencies("relay"), stateful.dependencies("relay")]
+          .every(([proxy]) => proxy !== undefined) || undefined,
     );
-    await fn({ waiter, relay });
+    await fn({ waiter, relay, stateful });
   } finally {
     for (const handle of handles) await handle.close();
     await registry?.close();
@@ -133,6 +160,16 @@ Deno.test("notifications/cancelled aborts an SDK-path call, its signal and its p
     await waitFor(
       "consumer's own signal aborted",
       () => aborted.has("sdk-path:consumer") || undefined,
+    );
+  });
+});
+
+Deno.test("notifications/cancelled in an MCP session aborts the call's signal and its provider's tool", async () => {
+  await withMesh(async ({ stateful }) => {
+    await cancelThroughClient(stateful.url, "relay", "session");
+    await waitFor(
+      "consumer's own signal aborted",
+      () => aborted.has("session:consumer") || undefined,
     );
   });
 });
