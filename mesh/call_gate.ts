@@ -11,7 +11,7 @@ import { SESSION_FORWARDED_HEADER, SESSION_OWNER_HEADER, sessionIdOf } from "./a
 import { deadlineFrom } from "./call_context.ts";
 import type { Logger } from "./log.ts";
 import type { ToolCallInfo } from "./mcp_endpoint.ts";
-import { MESH_TIMEOUT_HEADER } from "./protocol.ts";
+import { bearerTokenOf, MESH_TIMEOUT_HEADER } from "./protocol.ts";
 import type { SessionOwnerStore } from "./session_store.ts";
 
 /** Checks a bearer token for a tool; true admits the call. */
@@ -47,11 +47,6 @@ export function refusal(
     { jsonrpc: "2.0", id, error: { code: CALL_REFUSED, message } },
     { status, headers },
   );
-}
-
-function bearerToken(request: Request): string | undefined {
-  const value = request.headers.get("authorization");
-  return value?.startsWith("Bearer ") ? value.slice(7).trim() || undefined : undefined;
 }
 
 function withOwnerHeader(response: Response, owner: string): Response {
@@ -117,7 +112,7 @@ export class CallGate {
   }
 
   async #authorized(call: ToolCallInfo): Promise<boolean> {
-    const token = bearerToken(call.request);
+    const token = bearerTokenOf(call.request.headers.get("authorization"));
     const verify = this.#options.verifyToken;
     if (token === undefined || !verify) return false;
     try {

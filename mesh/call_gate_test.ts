@@ -81,7 +81,7 @@ Deno.test("a spent budget, an unhealthy agent and a missing token are refused be
 
   const admitted = runsHere();
   const ok = await gate().intercept(
-    call("secret", {}, { Authorization: "Bearer s3cret", "X-Mesh-Timeout": "5" }),
+    call("secret", {}, { Authorization: "bearer s3cret", "X-Mesh-Timeout": "5" }),
     admitted.next,
   );
   assert.equal(ok.status, 200);

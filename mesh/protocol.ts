@@ -38,6 +38,21 @@ export const DEFAULT_EVENTS_LIMIT: number = 50;
 export const MESH_TIMEOUT_HEADER = "X-Mesh-Timeout";
 
 /**
+ * The token of an `Authorization: Bearer <token>` header value, or undefined.
+ * The scheme is matched in any case (RFC 9110 §11.1).
+ *
+ * @example
+ * ```ts
+ * import { bearerTokenOf } from "@mesh/sdk/protocol";
+ * bearerTokenOf("bearer s3cret"); // "s3cret"
+ * bearerTokenOf("Basic dXNlcg=="); // undefined
+ * ```
+ */
+export function bearerTokenOf(authorization: string | null | undefined): string | undefined {
+  return /^bearer +(\S+) *$/i.exec(authorization ?? "")?.[1];
+}
+
+/**
  * The MCP protocol version proxies announce (`MCP-Protocol-Version`): the
  * MCP SDK's latest, kept here so a proxy does not load the SDK to know it.
  */

@@ -8,6 +8,7 @@
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
+import { bearerTokenOf } from "@mesh/sdk/protocol";
 
 /** Environment variable holding the registry write token. */
 export const REGISTRY_TOKEN_ENV = "MCP_MESH_REGISTRY_TOKEN";
@@ -30,8 +31,8 @@ export type TokenCheck = (request: Request) => boolean;
 export function createTokenCheck(token: string): TokenCheck {
   const expected = digest(token);
   return (request) => {
-    const match = /^bearer +(\S+) *$/i.exec(request.headers.get("authorization") ?? "");
-    return match !== null && timingSafeEqual(digest(match[1]), expected);
+    const token = bearerTokenOf(request.headers.get("authorization"));
+    return token !== undefined && timingSafeEqual(digest(token), expected);
   };
 }
 
