@@ -278,19 +278,20 @@ export class HttpClient {
     try {
       await writeAll(connection.conn, request);
       const head = await readHead(connection, reused);
-      const length = head.headers.get("content-length");
+      // A transfer coding overrides any content-length (RFC 9112 §6.3).
+      const chunked = /chunked/i.test(head.headers.get("transfer-encoding") ?? "");
+      const length = chunked ? undefined : head.headers.get("content-length");
       if (length !== undefined || head.status === 204 || head.status === 304) {
         const bytes = await readFixed(connection, length === undefined ? 0 : Number(length));
         this.#release(connection, head.keepAlive);
         return new FixedAnswer(head, bytes);
       }
       streaming = true;
-      const chunked = head.headers.get("transfer-encoding")?.toLowerCase().includes("chunked");
       return new StreamedAnswer(
         head,
         bodyStream(
           connection,
-          chunked === true,
+          chunked,
           signal,
           onAbort,
           (reusable) => this.#release(connection, reusable && head.keepAlive),
@@ -442,8 +443,10 @@ function parseHead(text: string): Head {
     const earlier = headers.get(name);
     headers.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
   }
-  const connection = headers.get("connection")?.toLowerCase();
-  const keepAlive = match[1] === "1" ? connection !== "close" : connection === "keep-alive";
+  const connection = headers.get("connection") ?? "";
+  const keepAlive = match[1] === "1"
+    ? !/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)
+    : /(?:^|,)\s*keep-alive\s*(?:,|$)/i.test(connection);
   return { status: Number(match[2]), headers, keepAlive };
 }
 

@@ -408,3 +408,26 @@ Deno.test("close() closes idle connections, and later posts are refused", async 
     await assert.rejects(client.post(url, {}, "", AbortSignal.timeout(5_000)), /closed/);
   });
 });
+
+Deno.test("a chunked answer ignores a content-length beside it; 'Connection: Keep-Alive, Close' closes", async () => {
+  const client = new HttpClient();
+  try {
+    await withRawServer(async (conn) => {
+      if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
+      await write(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Length: 999\r\nTransfer-Encoding: chunked\r\n" +
+          "Connection: Keep-Alive, Close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+      );
+    }, async (url, accepted) => {
+      for (const body of ["a", "b"]) {
+        const answer = await client.post(url, {}, body, AbortSignal.timeout(5_000));
+        assert.equal(await answer.text(), "abcde");
+      }
+      assert.equal(accepted(), 2);
+      assert.equal(client.openConnections, 0);
+    });
+  } finally {
+    client.close();
+  }
+});
