@@ -8,9 +8,12 @@
  * stream.
  *
  * An idle pooled connection keeps a read pending, so a server that closes it
- * (an idle timeout) is noticed at once and the connection is dropped; a
- * request that finds its reused connection closed before any byte of the
- * answer arrived is sent once more on a new connection.
+ * is noticed at once and the connection is dropped, and a connection idle for
+ * 4 s is not reused (common servers close idle connections after 5 s). A
+ * request is never sent twice: a connection that closes after the request
+ * went out is an error, since the server may have run it. Failures before
+ * anything was sent are {@linkcode NotSentError}s, which callers may retry
+ * anywhere.
  *
  * @module
  */
@@ -35,7 +38,11 @@ export interface HttpAnswer {
 export interface HttpClientOptions {
   /** Idle connections kept per host (default 64); more are closed when released. */
   maxIdlePerHost?: number;
-  /** An idle connection older than this is closed instead of reused (ms, default 30,000). */
+  /**
+   * An idle connection older than this is closed instead of reused (ms,
+   * default 4,000: below the 5 s idle timeout of Node and uvicorn servers,
+   * so a request never races a server closing its connection).
+   */
   idleTimeoutMs?: number;
 }
 
@@ -43,9 +50,18 @@ const READ_SIZE = 16 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-/** A header name (RFC 9110 token) and a value without control line breaks. */
+/** A header name (RFC 9110 token) and value (visible Latin-1 and blanks, as `fetch` allows). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE = /^[^\r\n\0]*$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const NON_ASCII = /[^ -~\t\r\n]/;
+/** Headers the client writes itself (framing and the connection's own). */
+const OWN_HEADERS = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+]);
 
 /** Where a URL's requests go: the connection key, host header and path. */
 interface Target {
@@ -63,8 +79,17 @@ interface Head {
   keepAlive: boolean;
 }
 
-/** Raised when a reused connection turns out closed before any byte of the answer. */
-class StaleConnection extends Error {}
+/**
+ * The request never reached the server (the connection failed, or writing
+ * the request did): retrying it, anywhere, cannot run it twice.
+ */
+export class NotSentError extends Error {
+  /** `message` names the cause. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NotSentError";
+  }
+}
 
 /** One TCP connection and its read buffer. */
 class Connection {
@@ -74,8 +99,6 @@ class Connection {
   buffer: Uint8Array = new Uint8Array(READ_SIZE);
   start = 0;
   end = 0;
-  /** Requests this connection carried. */
-  uses = 0;
   idleSince = 0;
   /** In the pool, waiting for a request. */
   idle = false;
@@ -157,7 +180,7 @@ export class HttpClient {
   /** Creates an empty pool. */
   constructor(options: HttpClientOptions = {}) {
     this.#maxIdlePerHost = options.maxIdlePerHost ?? 64;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 4_000;
   }
 
   /** Connections open now, idle or carrying a request (for tests and diagnostics). */
@@ -182,15 +205,8 @@ export class HttpClient {
     signal.throwIfAborted();
     const target = this.#target(url);
     const request = encodeRequest(target, headers, body);
-    for (;;) {
-      const connection = this.#idleConnection(target.key) ??
-        await this.#connect(target, signal);
-      try {
-        return await this.#exchange(connection, request, signal);
-      } catch (error) {
-        if (!(error instanceof StaleConnection)) throw error;
-      }
-    }
+    const connection = this.#idleConnection(target.key) ?? await this.#connect(target, signal);
+    return await this.#exchange(connection, request, signal);
   }
 
   /** Closes every connection; requests in flight reject. */
@@ -240,7 +256,12 @@ export class HttpClient {
 
   /** Opens a connection; an abort rejects at once (a late connection is closed). */
   async #connect(target: Target, signal: AbortSignal): Promise<Connection> {
-    const connecting = Deno.connect({ hostname: target.hostname, port: target.port });
+    const connecting = Deno.connect({ hostname: target.hostname, port: target.port })
+      .catch((error) => {
+        throw new NotSentError(error instanceof Error ? error.message : String(error), {
+          cause: error,
+        });
+      });
     let onAbort!: () => void;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(signal.reason);
@@ -271,18 +292,29 @@ export class HttpClient {
     request: Uint8Array,
     signal: AbortSignal,
   ): Promise<HttpAnswer> {
-    const reused = connection.uses++ > 0;
     const onAbort = () => connection.close();
     signal.addEventListener("abort", onAbort, { once: true });
     let streaming = false;
     try {
-      await writeAll(connection.conn, request);
-      const head = await readHead(connection, reused);
+      try {
+        await writeAll(connection.conn, request);
+      } catch (error) {
+        if (signal.aborted || connection.closed) throw error;
+        throw new NotSentError(`writing the request failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      const head = await readHead(connection);
       // A transfer coding overrides any content-length (RFC 9112 §6.3).
       const chunked = /chunked/i.test(head.headers.get("transfer-encoding") ?? "");
-      const length = chunked ? undefined : head.headers.get("content-length");
-      if (length !== undefined || head.status === 204 || head.status === 304) {
-        const bytes = await readFixed(connection, length === undefined ? 0 : Number(length));
+      // 204 and 304 answers have no body, whatever they say (RFC 9112 §6.3).
+      const length = head.status === 204 || head.status === 304
+        ? 0
+        : chunked
+        ? undefined
+        : contentLength(head.headers.get("content-length"));
+      if (length !== undefined) {
+        const bytes = await readFixed(connection, length);
         this.#release(connection, head.keepAlive);
         return new FixedAnswer(head, bytes);
       }
@@ -300,8 +332,10 @@ export class HttpClient {
     } catch (error) {
       this.#discard(connection);
       if (signal.aborted) throw signal.reason;
-      if (error instanceof StaleConnection) throw error;
-      if (error instanceof Deno.errors.BadResource && connection.closed) {
+      if (
+        connection.closed &&
+        (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)
+      ) {
         throw new Error("connection closed while the request was in flight");
       }
       throw error;
@@ -364,16 +398,18 @@ function encodeRequest(target: Target, headers: Record<string, string>, body: st
   let head =
     `POST ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\ncontent-length: ${bodyBytes.length}\r\n`;
   for (const name in headers) {
-    const value = headers[name];
+    const value = String(headers[name]);
     if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
       throw new TypeError(`invalid HTTP header: ${JSON.stringify(name)}`);
     }
-    head += `${name}: ${value}\r\n`;
+    if (!OWN_HEADERS.has(name.toLowerCase())) head += `${name}: ${value}\r\n`;
   }
-  const headBytes = encoder.encode(head + "\r\n");
-  const request = new Uint8Array(headBytes.length + bodyBytes.length);
-  request.set(headBytes);
-  request.set(bodyBytes, headBytes.length);
+  head += "\r\n";
+  const request = new Uint8Array(head.length + bodyBytes.length);
+  // Header text is Latin-1 (one byte per character), as fetch sends it.
+  if (!NON_ASCII.test(head)) encoder.encodeInto(head, request);
+  else for (let i = 0; i < head.length; i++) request[i] = head.charCodeAt(i);
+  request.set(bodyBytes, head.length);
   return request;
 }
 
@@ -391,42 +427,36 @@ function headEnd(buffer: Uint8Array, from: number, to: number): number {
 }
 
 /** Reads and parses the answer's status line and headers, skipping 1xx answers. */
-async function readHead(connection: Connection, reused: boolean): Promise<Head> {
-  let scanned = connection.start;
-  let received = false;
+async function readHead(connection: Connection): Promise<Head> {
+  // How far past `start` the search for the head's end got (`fill` may move `start`).
+  let searched = 0;
   for (;;) {
-    const end = headEnd(connection.buffer, scanned, connection.end);
+    const end = headEnd(connection.buffer, connection.start + searched, connection.end);
     if (end >= 0) {
       const head = parseHead(decoder.decode(connection.buffer.subarray(connection.start, end)));
       connection.start = end + 4;
+      searched = 0;
       if (head.status >= 200) return head;
-      scanned = connection.start;
       continue;
     }
     if (connection.end - connection.start > MAX_HEAD_BYTES) {
       throw new Error("the answer's head is larger than 64 KiB");
     }
-    scanned = Math.max(connection.start, connection.end - 3);
-    let more: boolean;
-    try {
-      more = await connection.fill();
-    } catch (error) {
-      if (reused && !received && !connection.closed && isResetError(error)) {
-        throw new StaleConnection();
-      }
-      throw error;
-    }
-    if (!more) {
-      if (reused && !received) throw new StaleConnection();
+    searched = Math.max(0, connection.end - connection.start - 3);
+    if (!(await connection.fill())) {
       throw new Error("the server closed the connection before answering");
     }
-    received = true;
   }
 }
 
-function isResetError(error: unknown): boolean {
-  return error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.BrokenPipe;
+/** A content-length value as a byte count (identical repeats allowed, RFC 9110 §8.6). */
+function contentLength(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const [first, ...rest] = value.split(",").map((part) => part.trim());
+  if (!/^\d{1,15}$/.test(first) || rest.some((other) => other !== first)) {
+    throw new Error(`invalid content-length: ${value}`);
+  }
+  return Number(first);
 }
 
 function parseHead(text: string): Head {
@@ -452,9 +482,6 @@ function parseHead(text: string): Head {
 
 /** Reads a body of `length` bytes. */
 async function readFixed(connection: Connection, length: number): Promise<Uint8Array> {
-  if (!Number.isSafeInteger(length) || length < 0) {
-    throw new Error(`invalid content-length: ${length}`);
-  }
   if (connection.end - connection.start >= length) return connection.take(length).slice();
   const body = new Uint8Array(length);
   let filled = 0;

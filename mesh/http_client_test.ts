@@ -1,7 +1,20 @@
 import assert from "node:assert/strict";
-import { HttpClient } from "./http_client.ts";
+import { HttpClient, type HttpClientOptions, NotSentError } from "./http_client.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** Runs `fn` with a new client, closed when it ends. */
+async function withClient(
+  fn: (client: HttpClient) => Promise<void>,
+  options?: HttpClientOptions,
+): Promise<void> {
+  const client = new HttpClient(options);
+  try {
+    await fn(client);
+  } finally {
+    client.close();
+  }
+}
 
 /** A loopback `Deno.serve` server recording the client port of every request. */
 async function withServer(
@@ -89,9 +102,8 @@ async function write(conn: Deno.Conn, text: string): Promise<void> {
 
 const OK_ANSWER = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
 
-Deno.test("sequential posts reuse one keep-alive connection", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("sequential posts reuse one keep-alive connection", () =>
+  withClient(async (client) => {
     await withServer(async (request) => {
       return new Response(`echo ${await request.text()}`, { headers: { "x-seen": "1" } });
     }, async (url, clientPorts) => {
@@ -111,14 +123,10 @@ Deno.test("sequential posts reuse one keep-alive connection", async () => {
       assert.equal(new Set(clientPorts).size, 1);
       assert.equal(client.openConnections, 1);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("concurrent posts open their own connections, then reuse them", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("concurrent posts open their own connections, then reuse them", () =>
+  withClient(async (client) => {
     await withServer(async (request) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return new Response(await request.text());
@@ -137,14 +145,10 @@ Deno.test("concurrent posts open their own connections, then reuse them", async 
       assert.equal(new Set(clientPorts).size, 4);
       assert.equal(client.openConnections, 4);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("bodies of any size and encoding arrive intact both ways", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("bodies of any size and encoding arrive intact both ways", () =>
+  withClient(async (client) => {
     await withServer(async (request) => {
       const text = await request.text();
       return new Response(text + text, {
@@ -156,14 +160,10 @@ Deno.test("bodies of any size and encoding arrive intact both ways", async () =>
         assert.equal(await answer.text(), body + body);
       }
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("a chunked answer is streamed piece by piece, then the connection is reused", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("a chunked answer is streamed piece by piece, then the connection is reused", () =>
+  withClient(async (client) => {
     await withServer((request) => {
       if (new URL(request.url).searchParams.has("plain")) return new Response("after");
       let sent = 0;
@@ -189,14 +189,10 @@ Deno.test("a chunked answer is streamed piece by piece, then the connection is r
       assert.equal(await after.text(), "after");
       assert.equal(new Set(clientPorts).size, 1);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("error statuses come back as answers with their body", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("error statuses come back as answers with their body", () =>
+  withClient(async (client) => {
     await withServer(
       () => new Response("overloaded", { status: 503 }),
       async (url) => {
@@ -206,14 +202,10 @@ Deno.test("error statuses come back as answers with their body", async () => {
         assert.equal(await answer.text(), "overloaded");
       },
     );
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("an idle connection the server closes is dropped, and the next post reconnects", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("an idle connection the server closes is dropped, and the next post reconnects", () =>
+  withClient(async (client) => {
     await withRawServer(async (conn) => {
       // One answer, then the server closes the idle connection.
       if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
@@ -233,43 +225,27 @@ Deno.test("an idle connection the server closes is dropped, and the next post re
       );
       assert.equal(accepted(), 2);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("a reused connection closed before answering is retried once on a new one", async () => {
-  const client = new HttpClient();
-  try {
-    let connections = 0;
-    await withRawServer(async (conn) => {
-      const first = ++connections === 1;
-      const pending = { bytes: new Uint8Array() };
-      if (await readRequest(conn, pending) === null) return;
-      await write(conn, OK_ANSWER);
-      // The first connection takes a second request and closes without answering it,
-      // as a server whose idle timeout fires while the request is on its way.
-      if (first) await readRequest(conn, pending);
-      else while (await readRequest(conn, pending) !== null) await write(conn, OK_ANSWER);
-    }, async (url, accepted) => {
+Deno.test("a connection idle longer than idleTimeoutMs is closed, not reused", () =>
+  withClient(async (client) => {
+    await withServer(() => new Response("ok"), async (url, clientPorts) => {
+      await (await client.post(url, {}, "a", AbortSignal.timeout(5_000))).text();
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      await (await client.post(url, {}, "b", AbortSignal.timeout(5_000))).text();
+      await (await client.post(url, {}, "c", AbortSignal.timeout(5_000))).text();
+      assert.equal(clientPorts.length, 3);
       assert.equal(
-        await (await client.post(url, {}, "a", AbortSignal.timeout(5_000))).text(),
-        "ok",
+        new Set(clientPorts).size,
+        2,
+        "a new connection after the pause, reused at once",
       );
-      assert.equal(
-        await (await client.post(url, {}, "b", AbortSignal.timeout(5_000))).text(),
-        "ok",
-      );
-      assert.equal(accepted(), 2);
+      assert.equal(client.openConnections, 1);
     });
-  } finally {
-    client.close();
-  }
-});
+  }, { idleTimeoutMs: 50 }));
 
-Deno.test("a fresh connection closed before answering is an error, not a retry", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("a fresh connection closed before answering is an error, not a retry", () =>
+  withClient(async (client) => {
     await withRawServer(async (conn) => {
       await readRequest(conn, { bytes: new Uint8Array() });
     }, async (url, accepted) => {
@@ -279,14 +255,10 @@ Deno.test("a fresh connection closed before answering is an error, not a retry",
       );
       assert.equal(accepted(), 1);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("an answer with connection: close is not reused", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("an answer with connection: close is not reused", () =>
+  withClient(async (client) => {
     await withRawServer(async (conn) => {
       if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
       await write(
@@ -303,14 +275,10 @@ Deno.test("an answer with connection: close is not reused", async () => {
       assert.equal(accepted(), 2);
       assert.equal(client.openConnections, 0);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("an answer delimited by the connection's end streams until it closes", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("an answer delimited by the connection's end streams until it closes", () =>
+  withClient(async (client) => {
     await withRawServer(async (conn) => {
       if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
       await write(conn, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\ndata: 1\n\n");
@@ -320,14 +288,10 @@ Deno.test("an answer delimited by the connection's end streams until it closes",
       assert.equal(await answer.text(), "data: 1\n\ndata: 2\n\n");
       assert.equal(client.openConnections, 0);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("aborting a call in flight closes its connection and rejects with the reason", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("aborting a call in flight closes its connection and rejects with the reason", () =>
+  withClient(async (client) => {
     let serverSawAbort!: () => void;
     const aborted = new Promise<void>((resolve) => serverSawAbort = resolve);
     await withServer(async (request) => {
@@ -344,14 +308,10 @@ Deno.test("aborting a call in flight closes its connection and rejects with the 
       await aborted;
       assert.equal(client.openConnections, 0);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("aborting a streamed answer mid-body errors the stream with the reason", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("aborting a streamed answer mid-body errors the stream with the reason", () =>
+  withClient(async (client) => {
     await withRawServer(async (conn) => {
       if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
       await write(conn, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n");
@@ -365,20 +325,16 @@ Deno.test("aborting a streamed answer mid-body errors the stream with the reason
       await assert.rejects(reader.read(), /stop streaming/);
       assert.equal(client.openConnections, 0);
     });
-  } finally {
-    client.close();
-  }
-});
+  }));
 
-Deno.test("a refused connection names the cause; bad headers and https are refused before sending", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("a refused connection names the cause; bad headers and https are refused before sending", () =>
+  withClient(async (client) => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const { port } = listener.addr;
     listener.close();
     await assert.rejects(
       client.post(`http://127.0.0.1:${port}/mcp`, {}, "{}", AbortSignal.timeout(5_000)),
-      /refused/i,
+      (error) => error instanceof NotSentError && /refused/i.test(error.message),
     );
     await assert.rejects(
       client.post(
@@ -393,10 +349,7 @@ Deno.test("a refused connection names the cause; bad headers and https are refus
       client.post("https://127.0.0.1:1/mcp", {}, "", AbortSignal.timeout(5_000)),
       /http only/,
     );
-  } finally {
-    client.close();
-  }
-});
+  }));
 
 Deno.test("close() closes idle connections, and later posts are refused", async () => {
   const client = new HttpClient();
@@ -409,9 +362,8 @@ Deno.test("close() closes idle connections, and later posts are refused", async 
   });
 });
 
-Deno.test("a chunked answer ignores a content-length beside it; 'Connection: Keep-Alive, Close' closes", async () => {
-  const client = new HttpClient();
-  try {
+Deno.test("a chunked answer ignores a content-length beside it; 'Connection: Keep-Alive, Close' closes", () =>
+  withClient(async (client) => {
     await withRawServer(async (conn) => {
       if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
       await write(
@@ -427,7 +379,118 @@ Deno.test("a chunked answer ignores a content-length beside it; 'Connection: Kee
       assert.equal(accepted(), 2);
       assert.equal(client.openConnections, 0);
     });
-  } finally {
+  }));
+
+Deno.test("a request the server drops after it went out is an error, never sent again", () =>
+  withClient(async (client) => {
+    let executions = 0;
+    await withRawServer(async (conn) => {
+      const pending = { bytes: new Uint8Array() };
+      for (let request; (request = await readRequest(conn, pending)) !== null;) {
+        // The handler acts on "poison", then its worker dies without answering.
+        if (request.endsWith("poison")) {
+          executions++;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await write(conn, OK_ANSWER);
+      }
+    }, async (url) => {
+      const warm = await Promise.all(
+        Array.from({ length: 4 }, () => client.post(url, {}, "warm", AbortSignal.timeout(5_000))),
+      );
+      await Promise.all(warm.map((answer) => answer.text()));
+      assert.equal(client.openConnections, 4);
+      const failure = await client.post(url, {}, "poison", AbortSignal.timeout(5_000))
+        .then(() => undefined, (error) => error);
+      assert.match(String(failure), /closed the connection before answering/);
+      assert.equal(failure instanceof NotSentError, false, "it may have run");
+      assert.equal(executions, 1);
+    });
+  }));
+
+Deno.test("a 1xx answer followed by a final head crossing the read buffer's end is parsed", () =>
+  withClient(async (client) => {
+    await withRawServer(async (conn) => {
+      const pending = { bytes: new Uint8Array() };
+      while (await readRequest(conn, pending) !== null) {
+        await write(
+          conn,
+          `HTTP/1.1 103 Early Hints\r\nlink: <${"a".repeat(8_000)}>\r\n\r\n` +
+            `HTTP/1.1 200 OK\r\nx-big: ${"b".repeat(10_000)}\r\ncontent-length: 2\r\n\r\nok`,
+        );
+      }
+    }, async (url) => {
+      const answer = await client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get("x-big")?.length, 10_000);
+      assert.equal(await answer.text(), "ok");
+    });
+  }));
+
+Deno.test("204 and 304 answers have no body, whatever their content-length says", () =>
+  withClient(async (client) => {
+    await withRawServer(async (conn) => {
+      const pending = { bytes: new Uint8Array() };
+      await readRequest(conn, pending);
+      await write(conn, "HTTP/1.1 304 Not Modified\r\ncontent-length: 10\r\n\r\n");
+      await readRequest(conn, pending);
+      await write(conn, "HTTP/1.1 204 No Content\r\ncontent-length: 10\r\n\r\n");
+      while (await readRequest(conn, pending) !== null) await write(conn, OK_ANSWER);
+    }, async (url, accepted) => {
+      for (const status of [304, 204]) {
+        const answer = await client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+        assert.equal(answer.status, status);
+        assert.equal(await answer.text(), "");
+      }
+      assert.equal(
+        await (await client.post(url, {}, "{}", AbortSignal.timeout(5_000))).text(),
+        "ok",
+      );
+      assert.equal(accepted(), 1);
+    });
+  }));
+
+Deno.test("framing headers given by the caller do not reach the wire twice", () =>
+  withClient(async (client) => {
+    await withServer(
+      async (request) => new Response(`${request.headers.get("host")} ${await request.text()}`),
+      async (url) => {
+        const answer = await client.post(
+          url,
+          { "Content-Length": "0", "Host": "elsewhere.example" },
+          "{}",
+          AbortSignal.timeout(5_000),
+        );
+        assert.equal(answer.status, 200);
+        assert.equal(await answer.text(), `${new URL(url).host} {}`);
+      },
+    );
+  }));
+
+Deno.test("close() rejects a call in flight with a message naming the cause", async () => {
+  const client = new HttpClient();
+  await withRawServer(async (conn) => {
+    await readRequest(conn, { bytes: new Uint8Array() });
+    await conn.read(new Uint8Array(1)); // until the client closes
+  }, async (url, accepted) => {
+    const call = client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+    while (accepted() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     client.close();
-  }
+    await assert.rejects(call, /connection closed while the request was in flight/);
+  });
 });
+
+Deno.test("header values go out as Latin-1, as fetch sends them; control characters are refused", () =>
+  withClient(async (client) => {
+    await withServer((request) => new Response(request.headers.get("x-name")), async (url) => {
+      const answer = await client.post(url, { "x-name": "José" }, "", AbortSignal.timeout(5_000));
+      assert.equal(await answer.text(), "José");
+      for (const value of ["a\x01b", "a\u2028b", "a\u0100b"]) {
+        await assert.rejects(
+          client.post(url, { "x-name": value }, "", AbortSignal.timeout(5_000)),
+          TypeError,
+        );
+      }
+    });
+  }));

@@ -18,7 +18,7 @@ import { SESSION_OWNER_HEADER, sessionIdOf, SessionRoutes } from "./affinity.ts"
 import { Balancer, NoProviderError, type Provider, type SelectionStrategy } from "./balancer.ts";
 import { currentCallContext } from "./call_context.ts";
 import { BreakerBoard, type CircuitBreakerOptions } from "./circuit_breaker.ts";
-import type { HttpAnswer, HttpClient } from "./http_client.ts";
+import { type HttpAnswer, type HttpClient, NotSentError } from "./http_client.ts";
 import { describeError } from "./log.ts";
 import type { ToolCallResult, ToolProgress } from "./mcp_types.ts";
 import { MCP_PROTOCOL_VERSION, MESH_TIMEOUT_HEADER, type ResolvedDependency } from "./protocol.ts";
@@ -325,7 +325,11 @@ export async function postToolCall(
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     const reason = describeError(error);
-    throw new TransportFailure(reason, undefined, /refused/i.test(reason));
+    throw new TransportFailure(
+      reason,
+      undefined,
+      error instanceof NotSentError || /refused/i.test(reason),
+    );
   }
   if (response.ok) return response;
   const text = await response.text();
