@@ -48,6 +48,9 @@ export interface HttpClientOptions {
 
 const READ_SIZE = 16 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
+/** A cancelled chunked body is drained to keep its connection when it ends within these. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+const DRAIN_LIMIT_MS = 1_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** A header name (RFC 9110 token) and value (visible Latin-1 and blanks, as `fetch` allows). */
@@ -185,7 +188,12 @@ export class HttpClient {
 
   /** Connections open now, idle or carrying a request (for tests and diagnostics). */
   get openConnections(): number {
-    let count = this.#busy.size;
+    return this.#busy.size + this.idleConnections;
+  }
+
+  /** Connections in the pool waiting for a request (for tests and diagnostics). */
+  get idleConnections(): number {
+    let count = 0;
     for (const list of this.#idle.values()) count += list.length;
     return count;
   }
@@ -499,6 +507,9 @@ async function readFixed(connection: Connection, length: number): Promise<Uint8A
 /**
  * The body of an answer without a length: chunked, or up to the end of the
  * connection. `done(reusable)` runs once, when the body ended or failed.
+ * Cancelling a chunked body drains the rest in the background (at most
+ * {@linkcode DRAIN_LIMIT_BYTES} within {@linkcode DRAIN_LIMIT_MS}), so an
+ * answer read up to its last event keeps its connection.
  */
 function bodyStream(
   connection: Connection,
@@ -514,46 +525,76 @@ function bodyStream(
     signal.removeEventListener("abort", onAbort);
     done(reusable);
   };
-  let remaining = 0; // bytes left in the current chunk
+  const next = chunked ? chunkReader(connection) : () => readUntilClosed(connection);
+  let cancelled = false;
+  let reading: Promise<void> = Promise.resolve();
   return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        if (!chunked) {
-          if (connection.start === connection.end && !(await connection.fill())) {
-            finish(false);
-            controller.close();
+    pull(controller) {
+      reading = (async () => {
+        try {
+          const piece = await next();
+          if (cancelled) return;
+          if (piece !== null) {
+            controller.enqueue(piece);
             return;
           }
-          controller.enqueue(connection.take(Infinity).slice());
-          return;
+          finish(chunked);
+          controller.close();
+        } catch (error) {
+          if (cancelled) return;
+          finish(false);
+          controller.error(signal.aborted ? signal.reason : error);
         }
-        if (remaining === 0) {
-          const size = await readChunkSize(connection);
-          if (size === 0) {
-            await readTrailers(connection);
-            finish(true);
-            controller.close();
-            return;
-          }
-          remaining = size;
-        }
-        if (connection.start === connection.end && !(await connection.fill())) {
-          throw new Error("the server closed the connection mid-answer");
-        }
-        const piece = connection.take(remaining).slice();
-        remaining -= piece.length;
-        if (remaining === 0) await expectCrlf(connection);
-        controller.enqueue(piece);
-      } catch (error) {
-        finish(false);
-        controller.error(signal.aborted ? signal.reason : error);
-      }
+      })();
+      return reading;
     },
     cancel() {
-      connection.close();
-      finish(false);
+      cancelled = true;
+      if (!chunked) {
+        connection.close();
+        return finish(false);
+      }
+      const timer = setTimeout(() => connection.close(), DRAIN_LIMIT_MS);
+      reading.then(async () => {
+        let drained = 0;
+        for (let piece = await next(); piece !== null; piece = await next()) {
+          drained += piece.length;
+          if (drained > DRAIN_LIMIT_BYTES) throw new Error("too long to drain");
+        }
+      }).then(() => finish(true), () => {
+        connection.close();
+        finish(false);
+      }).finally(() => clearTimeout(timer));
     },
   });
+}
+
+/** The next piece of a chunked body, or null once it ended (trailers read). */
+function chunkReader(connection: Connection): () => Promise<Uint8Array | null> {
+  let remaining = 0; // bytes left in the current chunk
+  return async () => {
+    if (remaining === 0) {
+      const size = await readChunkSize(connection);
+      if (size === 0) {
+        await readTrailers(connection);
+        return null;
+      }
+      remaining = size;
+    }
+    if (connection.start === connection.end && !(await connection.fill())) {
+      throw new Error("the server closed the connection mid-answer");
+    }
+    const piece = connection.take(remaining).slice();
+    remaining -= piece.length;
+    if (remaining === 0) await expectCrlf(connection);
+    return piece;
+  };
+}
+
+/** The next bytes of a body delimited by the connection's end, or null at the end. */
+async function readUntilClosed(connection: Connection): Promise<Uint8Array | null> {
+  if (connection.start === connection.end && !(await connection.fill())) return null;
+  return connection.take(Infinity).slice();
 }
 
 /** Reads one line (without its "\r\n") of a chunked body's framing. */

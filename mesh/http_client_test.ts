@@ -494,3 +494,47 @@ Deno.test("header values go out as Latin-1, as fetch sends them; control charact
       }
     });
   }));
+
+Deno.test("a streamed answer cancelled just before its end keeps its connection", () =>
+  withClient(async (client) => {
+    await withRawServer(async (conn) => {
+      const pending = { bytes: new Uint8Array() };
+      if (await readRequest(conn, pending) === null) return;
+      await write(conn, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n");
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await write(conn, "6\r\nsecond\r\n0\r\n\r\n");
+      while (await readRequest(conn, pending) !== null) await write(conn, OK_ANSWER);
+    }, async (url, accepted) => {
+      const answer = await client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+      const reader = answer.body!.getReader();
+      assert.equal(new TextDecoder().decode((await reader.read()).value), "first");
+      await reader.cancel();
+      for (let i = 0; i < 200 && client.idleConnections === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const next = await client.post(url, {}, "again", AbortSignal.timeout(5_000));
+      assert.equal(await next.text(), "ok");
+      assert.equal(accepted(), 1, "the drained connection was reused");
+    });
+  }));
+
+Deno.test("a streamed answer cancelled far from its end closes its connection", () =>
+  withClient(async (client) => {
+    await withRawServer(async (conn) => {
+      if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
+      const chunk = `4000\r\n${"x".repeat(0x4000)}\r\n`;
+      await write(conn, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + chunk);
+      // Far more than the drain limit follows, and no end.
+      for (let i = 0; i < 8; i++) await write(conn, chunk);
+      await conn.read(new Uint8Array(1)); // until the client closes
+    }, async (url) => {
+      const answer = await client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+      const reader = answer.body!.getReader();
+      await reader.read();
+      await reader.cancel();
+      for (let i = 0; i < 200 && client.openConnections > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(client.openConnections, 0);
+    });
+  }));
