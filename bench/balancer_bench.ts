@@ -4,10 +4,10 @@
  *
  * One subprocess answers `tools/call` on three ports (three "replicas" with
  * the same capacity for both sides). The plain proxy is what a dependency call
- * costs without any of it: one `fetch` of the same JSON-RPC body and headers
+ * costs without any of it: one POST of the same JSON-RPC body and headers
  * to the next port in turn under a timeout, then its JSON parsed. The balanced proxy is a
  * {@linkcode RemoteTool} over the three providers (round-robin and
- * least-inflight). Rounds alternate between the two; the table shows the
+ * least-inflight). Both send over a pooled {@linkcode HttpClient}, as agents do. Rounds alternate between the two; the table shows the
  * median throughput at concurrency 1 and 32 and the overhead (target < 10%).
  *
  * Usage: `deno run -A bench/balancer_bench.ts`.
@@ -15,6 +15,7 @@
  * @module
  */
 
+import { HttpClient } from "../mesh/http_client.ts";
 import { RemoteTool } from "../mesh/proxy.ts";
 import type { ResolvedDependency } from "../mesh/protocol.ts";
 import { median, spawnServer } from "./support.ts";
@@ -50,7 +51,7 @@ async function spawnReplicas(): Promise<{ endpoints: string[]; stop(): Promise<v
 type Call = () => Promise<unknown>;
 
 /** The call a dependency made before balancing: one POST, its JSON parsed. */
-function plainProxy(endpoints: string[]): Call {
+function plainProxy(endpoints: string[], http: HttpClient): Call {
   let next = 0;
   const headers = {
     "Content-Type": "application/json",
@@ -68,8 +69,8 @@ function plainProxy(endpoints: string[]): Call {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 30_000);
     try {
-      const init = { method: "POST", headers, body, signal: controller.signal };
-      const message = await (await fetch(`${endpoint}/mcp`, init)).json();
+      const answer = await http.post(`${endpoint}/mcp`, headers, body, controller.signal);
+      const message = await answer.json() as { result?: unknown };
       if (!message.result) throw new Error("no result");
       return message.result;
     } finally {
@@ -78,7 +79,11 @@ function plainProxy(endpoints: string[]): Call {
   };
 }
 
-function balancedProxy(endpoints: string[], strategy: "round-robin" | "least-inflight"): Call {
+function balancedProxy(
+  endpoints: string[],
+  strategy: "round-robin" | "least-inflight",
+  http: HttpClient,
+): Call {
   const dependency: ResolvedDependency = {
     agent_id: "replica-0",
     function_name: "ping",
@@ -92,7 +97,7 @@ function balancedProxy(endpoints: string[], strategy: "round-robin" | "least-inf
       version: "1.0.0",
     })),
   };
-  const tool = new RemoteTool(dependency, { strategy });
+  const tool = new RemoteTool(dependency, { strategy, http });
   return () => tool.callRaw({});
 }
 
@@ -108,11 +113,12 @@ async function load(call: Call, count: number, concurrency: number): Promise<num
 
 async function bench(): Promise<void> {
   const replicas = await spawnReplicas();
+  const http = new HttpClient();
   try {
-    const plain = plainProxy(replicas.endpoints);
+    const plain = plainProxy(replicas.endpoints, http);
     const variants: [string, Call][] = [
-      ["round-robin + breakers", balancedProxy(replicas.endpoints, "round-robin")],
-      ["least-inflight + breakers", balancedProxy(replicas.endpoints, "least-inflight")],
+      ["round-robin + breakers", balancedProxy(replicas.endpoints, "round-robin", http)],
+      ["least-inflight + breakers", balancedProxy(replicas.endpoints, "least-inflight", http)],
     ];
     await load(plain, WARMUP_CALLS, 32);
     for (const [, call] of variants) await load(call, WARMUP_CALLS, 32);
@@ -143,6 +149,7 @@ async function bench(): Promise<void> {
       }
     }
   } finally {
+    http.close();
     await replicas.stop();
   }
 }
