@@ -35,7 +35,7 @@ import { z } from "zod";
 import { type McpMeshTool, mesh, startAgent } from "../mesh/mod.ts";
 import type { AgentMeshInfo } from "../mesh/runtime.ts";
 import { serveRegistry } from "../registry/mod.ts";
-import { spawnServer } from "./support.ts";
+import { cpuSeconds, spawnServer } from "./support.ts";
 
 const ROUNDS = 5;
 const MEASURE_MS = 1_000;
@@ -233,20 +233,6 @@ function poster(url: string, body: string, headers: Record<string, string>, expe
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
-
-/** Clock ticks per second of `/proc/{pid}/stat` times (`getconf CLK_TCK`, 100 on Linux). */
-const CLOCK_TICKS = 100;
-
-/** CPU seconds (user + system, all threads) process `pid` used so far; NaN off Linux. */
-function cpuSeconds(pid: number | "self"): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
 }
 
 /** Processes whose CPU time is accounted per call: name and pid. */
