@@ -65,8 +65,7 @@ export function providersOfAgent(agent: StoredAgent): Provider[] {
       endpoint,
       healthy,
       requiredDependencies: tool.dependencies.filter(isRequired),
-      // Memos filled later, declared now so that every provider has the same shape.
-      versionMatches: undefined,
+      // A memo filled later, declared now so that every provider has the same shape.
       json: undefined,
     };
     if (tool.kwargs !== undefined) provider.kwargs = tool.kwargs;

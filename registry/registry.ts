@@ -24,15 +24,11 @@ import {
   type AvailabilityCheck,
   createAvailabilityCheck,
   type Provider,
-  rankEntry,
   resolveEntry,
 } from "./resolver.ts";
-import {
-  dependencyResolutionJson,
-  type JsonText,
-  registrationResponseJson,
-} from "./response_json.ts";
+import { type JsonParts, type JsonText, registrationResponseJson } from "./response_json.ts";
 import { CapabilityIndex, endpointOf, providersOfAgent } from "./capability_index.ts";
+import { type DeclaredDependency, ResolutionCache } from "./resolution_cache.ts";
 import type {
   AgentContent,
   EventQuery,
@@ -106,6 +102,8 @@ interface HeartbeatPlan {
 interface AgentEntry {
   agent: StoredAgent;
   providers: Provider[];
+  /** The declared dependencies of each tool (same positions), held in the resolution cache. */
+  dependencies: DeclaredDependency[][];
   /** Topology version this agent last received in a full heartbeat. */
   seenVersion: number;
 }
@@ -130,11 +128,11 @@ export class MeshRegistry {
   readonly #timing: HealthTiming;
   readonly #agents = new Map<string, AgentEntry>();
   readonly #index = new CapabilityIndex();
+  /** Changes `#index` and keeps the declared dependencies' resolutions up to date. */
+  readonly #resolutions = new ResolutionCache(this.#index);
   readonly #pendingLastSeen = new Map<string, number>();
   #version = 1;
   #availability: { version: number; check: AvailabilityCheck } | undefined;
-  /** JSON of each declared dependency's resolution (by the dependency's JSON) at `version`. */
-  #resolutions = { version: 0, json: new Map<string, string>() };
   #storeHealthy = true;
   readonly #jobs: Job[] = [];
   #draining: Promise<void> | undefined;
@@ -213,7 +211,6 @@ export class MeshRegistry {
     for (const { agent, existing, topologyChanged } of plans) {
       if (existing === undefined || topologyChanged) {
         this.#pendingLastSeen.delete(agent.id);
-        this.#remove(agent.id);
         this.#put(agent, 0);
       } else {
         this.#pendingLastSeen.set(agent.id, now);
@@ -222,7 +219,8 @@ export class MeshRegistry {
     }
     if (changed.length > 0) this.#version++;
     for (const [position, { agent, existing }] of plans.entries()) {
-      this.#agents.get(agent.id)!.seenVersion = this.#version;
+      const entry = this.#agents.get(agent.id)!;
+      entry.seenVersion = this.#version;
       const { warnings, resolve } = batch[position];
       resolve(registrationResponseJson(
         {
@@ -234,7 +232,7 @@ export class MeshRegistry {
           agent_id: agent.id,
           ...(warnings.length > 0 ? { warnings } : {}),
         },
-        this.#resolveForResponse(agent),
+        this.#resolveForResponse(entry),
       ));
     }
   }
@@ -309,7 +307,6 @@ export class MeshRegistry {
       for (const id of deletes) this.#remove(id);
       for (const [id, status] of statuses) {
         const entry = this.#agents.get(id)!;
-        this.#remove(id);
         this.#put({ ...entry.agent, status, updated_at: now }, entry.seenVersion);
       }
       if (deletes.length > 0 || statuses.size > 0) this.#version++;
@@ -424,16 +421,23 @@ export class MeshRegistry {
     }
   }
 
+  /** Adds or replaces an agent in memory. */
   #put(agent: StoredAgent, seenVersion: number): void {
+    // Acquired before the old entry releases them: a re-registration keeps its rankings.
+    const dependencies = agent.tools.map((tool) =>
+      tool.dependencies.map((dependency) => this.#resolutions.acquire(dependency))
+    );
     const providers = providersOfAgent(agent);
-    this.#agents.set(agent.id, { agent, providers, seenVersion });
-    this.#index.add(providers);
+    this.#remove(agent.id);
+    this.#agents.set(agent.id, { agent, providers, dependencies, seenVersion });
+    this.#resolutions.add(providers);
   }
 
   #remove(agentId: string): void {
     const entry = this.#agents.get(agentId);
     if (entry === undefined) return;
-    this.#index.remove(entry.providers);
+    this.#resolutions.remove(entry.providers);
+    for (const declared of entry.dependencies.flat()) this.#resolutions.release(declared);
     this.#agents.delete(agentId);
   }
 
@@ -446,29 +450,17 @@ export class MeshRegistry {
 
   /**
    * JSON of the agent's `dependencies_resolved` by function. Each declared
-   * dependency is resolved once per topology version: agents declaring the
-   * same one (replicas, or everyone re-registering after a change) share it.
+   * dependency's providers come ranked from the resolution cache (kept up
+   * to date as providers change); only the text is put together here.
    */
-  #resolveForResponse(agent: StoredAgent): Map<string, string[]> {
-    if (this.#resolutions.version !== this.#version) {
-      this.#resolutions = { version: this.#version, json: new Map() };
-    }
-    const cache = this.#resolutions.json;
-    const check = this.#availabilityCheck();
-    const resolved = new Map<string, string[]>();
-    for (const tool of agent.tools) {
-      if (tool.dependencies.length === 0) continue;
+  #resolveForResponse(entry: AgentEntry): Map<string, JsonParts<unknown>[]> {
+    const resolved = new Map<string, JsonParts<unknown>[]>();
+    for (const [position, tool] of entry.agent.tools.entries()) {
+      const dependencies = entry.dependencies[position];
+      if (dependencies.length === 0) continue;
       resolved.set(
         tool.function_name,
-        tool.dependencies.map((dependency) => {
-          const key = JSON.stringify(dependency);
-          let json = cache.get(key);
-          if (json === undefined) {
-            json = dependencyResolutionJson(rankEntry(dependency, this.#index, check));
-            cache.set(key, json);
-          }
-          return json;
-        }),
+        dependencies.map((declared) => this.#resolutions.json(declared)),
       );
     }
     return resolved;

@@ -51,8 +51,6 @@ export interface Provider {
   healthy: boolean;
   /** The tool's dependencies that are `required` (they gate its availability). */
   requiredDependencies: readonly MeshDependencyEntry[];
-  /** Results of version constraints checked against this provider (a memo the resolver fills). */
-  versionMatches?: Map<string, boolean>;
   /** JSON fragments of this provider in heartbeat answers (a memo `response_json.ts` fills). */
   json?: { chosen?: string; listed?: string };
 }
@@ -76,6 +74,14 @@ const UNHEALTHY: Availability = Object.freeze({ available: false, reason: "agent
 
 /** Tells whether a provider is available. */
 export type AvailabilityCheck = (provider: Provider) => Availability;
+
+/**
+ * Availability of a provider without `required` dependencies: its health
+ * alone (the topology cannot change it). Do not use it on other providers.
+ */
+export function healthAvailability(provider: Provider): Availability {
+  return provider.healthy ? AVAILABLE : UNHEALTHY;
+}
 
 /** Outcome of resolving one declared dependency. */
 export interface EntryResolution {
@@ -172,14 +178,22 @@ export function tagScore(tags: readonly string[], wanted: readonly TagSpec[] | u
     if (Array.isArray(spec)) {
       if (!spec.some((tag) => tags.includes(tag))) return -1;
     } else if (spec.startsWith("+")) {
-      if (tags.includes(spec.slice(1))) score++;
+      if (hasPrefixedTag(tags, spec)) score++;
     } else if (spec.startsWith("-")) {
-      if (tags.includes(spec.slice(1))) return -1;
+      if (hasPrefixedTag(tags, spec)) return -1;
     } else if (!tags.includes(spec)) {
       return -1;
     }
   }
   return score;
+}
+
+/** Whether `tags` holds `prefixed` minus its one-character prefix (without slicing it). */
+function hasPrefixedTag(tags: readonly string[], prefixed: string): boolean {
+  for (const tag of tags) {
+    if (tag.length === prefixed.length - 1 && prefixed.endsWith(tag)) return true;
+  }
+  return false;
 }
 
 /**
@@ -219,12 +233,24 @@ function preferredCount(wanted: readonly TagSpec[] | undefined): number {
  * Tag score of `candidate` for `spec` when it qualifies (namespace, tags,
  * version, availability), else -1. Candidates scoring at most `atLeast` are
  * rejected before the costlier version and availability checks.
+ *
+ * @example
+ * ```ts
+ * import { healthAvailability, parseVersion, qualifyingScore } from "./resolver.ts";
+ * const time = {
+ *   agentId: "a", functionName: "f", capability: "time", version: "1.0.0",
+ *   semver: parseVersion("1.0.0"), tags: ["fast"], namespace: "default", endpoint: "",
+ *   healthy: true, requiredDependencies: [],
+ * };
+ * qualifyingScore(time, { capability: "time", tags: ["+fast"] }, healthAvailability); // 1
+ * qualifyingScore(time, { capability: "time", version: "^2" }, healthAvailability); // -1
+ * ```
  */
-function qualifyingScore(
+export function qualifyingScore(
   candidate: Provider,
   spec: MeshToolDependencyRegistration,
   isAvailable: AvailabilityCheck,
-  atLeast: number,
+  atLeast = -1,
 ): number {
   if (candidate.namespace !== (spec.namespace || "default")) return -1;
   const score = tagScore(candidate.tags, spec.tags);
@@ -233,14 +259,27 @@ function qualifyingScore(
   return isAvailable(candidate).available ? score : -1;
 }
 
-/** {@linkcode versionSatisfies} for a provider, remembered per constraint. */
+/**
+ * Results of {@linkcode versionSatisfies} by constraint, then by provider
+ * version (a provider's parsed version follows from its version text).
+ * Bounded like the parse caches: a full level starts over.
+ */
+const satisfiesCache = new Map<string, Map<string, boolean>>();
+
+/** {@linkcode versionSatisfies} for a provider, remembered per constraint and version. */
 function satisfiesMemoized(provider: Provider, constraint: string | undefined): boolean {
   if (constraint === undefined || constraint === "") return true;
-  provider.versionMatches ??= new Map();
-  let matches = provider.versionMatches.get(constraint);
+  let byVersion = satisfiesCache.get(constraint);
+  if (byVersion === undefined) {
+    if (satisfiesCache.size >= PARSE_CACHE_LIMIT) satisfiesCache.clear();
+    byVersion = new Map();
+    satisfiesCache.set(constraint, byVersion);
+  }
+  let matches = byVersion.get(provider.version);
   if (matches === undefined) {
     matches = versionSatisfies(provider.version, provider.semver, constraint);
-    provider.versionMatches.set(constraint, matches);
+    if (byVersion.size >= PARSE_CACHE_LIMIT) byVersion.clear();
+    byVersion.set(provider.version, matches);
   }
   return matches;
 }
@@ -274,34 +313,78 @@ export function pickProvider(
   return best;
 }
 
+/** Available providers of one spec, best first, with their tag scores. */
+export interface RankedProviders {
+  /** The providers, best first. */
+  readonly providers: Provider[];
+  /** Tag score of each provider (same positions), non-increasing. */
+  readonly scores: number[];
+}
+
 /**
- * Every available provider for one spec, best first: the one
- * {@linkcode pickProvider} chooses, then the others by tag score and
+ * Every available provider for one spec, best first, with its tag score:
+ * the one {@linkcode pickProvider} chooses, then the others by tag score and
  * {@linkcode compareProviders} order.
  *
  * @example
  * ```ts
- * import { rankProviders, type ProviderIndex } from "./resolver.ts";
+ * import { rankScored, type ProviderIndex } from "./resolver.ts";
  * const index: ProviderIndex = { providersOf: () => [] };
- * rankProviders({ capability: "time" }, index, () => ({ available: true })); // []
+ * rankScored({ capability: "time" }, index, () => ({ available: true })).providers; // []
  * ```
  */
-export function rankProviders(
+export function rankScored(
   spec: MeshToolDependencyRegistration,
   index: ProviderIndex,
   isAvailable: AvailabilityCheck,
-): Provider[] {
-  const ranked: { provider: Provider; score: number }[] = [];
+): RankedProviders {
+  const providers: Provider[] = [];
+  const scores: number[] = [];
   let mixedScores = false;
   for (const candidate of index.providersOf(spec.capability)) {
-    const score = qualifyingScore(candidate, spec, isAvailable, -1);
+    const score = qualifyingScore(candidate, spec, isAvailable);
     if (score < 0) continue;
-    if (ranked.length > 0 && ranked[0].score !== score) mixedScores = true;
-    ranked.push({ provider: candidate, score });
+    if (scores.length > 0 && scores[0] !== score) mixedScores = true;
+    providers.push(candidate);
+    scores.push(score);
   }
+  if (!mixedScores) return { providers, scores };
   // A stable sort keeps the preference order among equal scores.
-  if (mixedScores) ranked.sort((a, b) => b.score - a.score);
-  return ranked.map(({ provider }) => provider);
+  const order = providers.map((_, position) => position)
+    .sort((a, b) => scores[b] - scores[a]);
+  return {
+    providers: order.map((position) => providers[position]),
+    scores: order.map((position) => scores[position]),
+  };
+}
+
+/**
+ * Where `provider` with tag score `score` belongs in `ranked` (after every
+ * provider that ranks before it or equal to it), found by binary search.
+ *
+ * @example
+ * ```ts
+ * import { rankPosition, parseVersion } from "./resolver.ts";
+ * const time = {
+ *   agentId: "a", functionName: "f", capability: "time", version: "1.0.0",
+ *   semver: parseVersion("1.0.0"), tags: [], namespace: "default", endpoint: "",
+ *   healthy: true, requiredDependencies: [],
+ * };
+ * rankPosition({ providers: [], scores: [] }, time, 0); // 0
+ * ```
+ */
+export function rankPosition(ranked: RankedProviders, provider: Provider, score: number): number {
+  const { providers, scores } = ranked;
+  let low = 0;
+  let high = providers.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const before = scores[middle] > score ||
+      (scores[middle] === score && compareProviders(providers[middle], provider) <= 0);
+    if (before) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** The specs of a declared dependency: one spec, or a fallback chain. */
@@ -333,7 +416,7 @@ export function resolveEntry(
 
 /**
  * Resolves one declared dependency with every provider of the spec that
- * wins, best first (see {@linkcode rankProviders}).
+ * wins, best first (see {@linkcode rankScored}).
  *
  * @example
  * ```ts
@@ -348,7 +431,7 @@ export function rankEntry(
   isAvailable: AvailabilityCheck,
 ): RankedResolution {
   const resolution = firstResolving<RankedResolution>(entry, (spec) => {
-    const providers = rankProviders(spec, index, isAvailable);
+    const { providers } = rankScored(spec, index, isAvailable);
     return providers.length === 0 ? undefined : { spec, provider: providers[0], providers };
   });
   return { providers: [], ...resolution };
@@ -389,8 +472,9 @@ export function createAvailabilityCheck(index: ProviderIndex): AvailabilityCheck
   const decided = new Map<Provider, Availability>();
   const deciding = new Set<Provider>();
   const check: AvailabilityCheck = (provider) => {
-    if (!provider.healthy) return UNHEALTHY;
-    if (provider.requiredDependencies.length === 0) return AVAILABLE;
+    if (!provider.healthy || provider.requiredDependencies.length === 0) {
+      return healthAvailability(provider);
+    }
     const known = decided.get(provider);
     if (known !== undefined) return known;
     if (deciding.has(provider)) {

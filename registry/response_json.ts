@@ -3,10 +3,11 @@
  *
  * A provider is listed in the answers of every agent depending on it, so the
  * JSON of each provider is built once and kept on it ({@linkcode Provider.json};
- * providers are immutable, a changed agent gets new ones) and answers are concatenated from these fragments
- * instead of serializing the same objects again on every heartbeat. Plain
- * `+=` concatenation lets the engine copy the text once, when it is sent;
- * `Array.join` would copy it at every level.
+ * providers are immutable, a changed agent gets new ones). A dependency's
+ * resolution is a list of such fragments ({@linkcode dependencyResolutionParts},
+ * cheap to keep: it only points at them), and an answer joins the fragments
+ * of all its dependencies once, into one flat string: no intermediate copies,
+ * and little garbage per answer.
  *
  * @module
  */
@@ -22,6 +23,39 @@ import type { Provider, RankedResolution } from "./resolver.ts";
 /** JSON text encoding a `T`. */
 export type JsonText<T> = string & { readonly __jsonOf?: T };
 
+/** JSON text of a value, as a list of pieces to concatenate. */
+export type JsonParts<T> = readonly string[] & { readonly __jsonOf?: T };
+
+/**
+ * JSON of one entry of `dependencies_resolved[function]`, in pieces (see
+ * {@linkcode dependencyResolutionJson} for the whole text).
+ *
+ * @example
+ * ```ts
+ * import { dependencyResolutionParts } from "./response_json.ts";
+ * dependencyResolutionParts({ spec: { capability: "geo" }, providers: [] }).join("");
+ * // '{"capability":"geo","status":"unresolved"}'
+ * ```
+ */
+export function dependencyResolutionParts(
+  { spec, provider, providers }: RankedResolution,
+): JsonParts<ResolvedDependency | UnresolvedDependency> {
+  if (provider === undefined) {
+    const unresolved: UnresolvedDependency = { capability: spec.capability, status: "unresolved" };
+    return [JSON.stringify(unresolved)];
+  }
+  // Sized up front: chosen, opening, each provider after its separator, closing.
+  const parts = new Array<string>(2 * providers.length + 3);
+  parts[0] = chosenOf(provider);
+  parts[1] = ',"providers":[';
+  for (let position = 0; position < providers.length; position++) {
+    parts[2 * position + 2] = position === 0 ? "" : ",";
+    parts[2 * position + 3] = listedOf(providers[position]);
+  }
+  parts[parts.length - 1] = "]}";
+  return parts;
+}
+
 /**
  * JSON of one entry of `dependencies_resolved[function]`.
  *
@@ -33,53 +67,58 @@ export type JsonText<T> = string & { readonly __jsonOf?: T };
  * ```
  */
 export function dependencyResolutionJson(
-  { spec, provider, providers }: RankedResolution,
+  resolution: RankedResolution,
 ): JsonText<ResolvedDependency | UnresolvedDependency> {
-  if (provider === undefined) {
-    const unresolved: UnresolvedDependency = { capability: spec.capability, status: "unresolved" };
-    return JSON.stringify(unresolved);
-  }
-  let json = `${chosenOf(provider)},"providers":[`;
-  for (const [position, listed] of providers.entries()) {
-    if (position > 0) json += ",";
-    json += listedOf(listed);
-  }
-  return `${json}]}`;
+  return dependencyResolutionParts(resolution).join("");
 }
 
 /**
  * JSON of a whole answer: `fields` with `dependencies_resolved` (function
- * name → JSON of its aligned entries, see {@linkcode dependencyResolutionJson}).
+ * name → its aligned entries, each in pieces: see
+ * {@linkcode dependencyResolutionParts}).
  *
  * @example
  * ```ts
  * import { registrationResponseJson } from "./response_json.ts";
  * const text = registrationResponseJson(
  *   { status: "success", timestamp: "2026-01-01T00:00:00.000Z", message: "ok", agent_id: "a" },
- *   new Map([["f", ['{"capability":"geo","status":"unresolved"}']]]),
+ *   new Map([["f", [['{"capability":"geo","status":"unresolved"}']]]]),
  * );
  * JSON.parse(text).dependencies_resolved.f[0].status; // "unresolved"
  * ```
  */
 export function registrationResponseJson(
   fields: Omit<MeshRegistrationResponse, "dependencies_resolved">,
-  dependenciesResolved: ReadonlyMap<string, readonly string[]>,
+  dependenciesResolved: ReadonlyMap<string, readonly JsonParts<unknown>[]>,
 ): JsonText<MeshRegistrationResponse> {
   const { warnings, ...head } = fields;
-  let json = `${JSON.stringify(head).slice(0, -1)},"dependencies_resolved":{`;
+  // Sized up front (each function: separator, name, "[", each entry after a
+  // separator, "]"), then filled in order: no growing, no copies.
+  let count = 5;
+  for (const entries of dependenciesResolved.values()) {
+    count += 4;
+    for (const entry of entries) count += 1 + entry.length;
+  }
+  const parts = new Array<string>(count);
+  let at = 0;
+  parts[at++] = JSON.stringify(head).slice(0, -1);
+  parts[at++] = ',"dependencies_resolved":{';
   let separator = "";
   for (const [functionName, entries] of dependenciesResolved) {
-    json += `${separator}${JSON.stringify(functionName)}:[`;
-    for (const [position, entry] of entries.entries()) {
-      if (position > 0) json += ",";
-      json += entry;
-    }
-    json += "]";
+    parts[at++] = separator;
     separator = ",";
+    parts[at++] = JSON.stringify(functionName);
+    parts[at++] = ":[";
+    for (const [position, entry] of entries.entries()) {
+      parts[at++] = position > 0 ? "," : "";
+      for (const part of entry) parts[at++] = part;
+    }
+    parts[at++] = "]";
   }
-  json += "}";
-  if (warnings !== undefined) json += `,"warnings":${JSON.stringify(warnings)}`;
-  return `${json}}`;
+  parts[at++] = "}";
+  parts[at++] = warnings === undefined ? "" : `,"warnings":${JSON.stringify(warnings)}`;
+  parts[at++] = "}";
+  return parts.join("");
 }
 
 /** JSON of a provider as the chosen one of a {@linkcode ResolvedDependency}, minus the `}`. */
