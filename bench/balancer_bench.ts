@@ -20,7 +20,7 @@ import { RemoteTool } from "../mesh/proxy.ts";
 import type { ResolvedDependency } from "../mesh/protocol.ts";
 import { median, spawnServer } from "./support.ts";
 
-const ROUNDS = 5;
+const ROUNDS = 9;
 const CALLS = { 1: 1_500, 32: 6_000 } as const;
 const WARMUP_CALLS = 3_000;
 const TARGET_OVERHEAD = 0.1;
@@ -126,11 +126,12 @@ async function bench(): Promise<void> {
       `balancer bench: 3 replicas in one subprocess, median of ${ROUNDS} alternating rounds`,
     );
     for (const concurrency of [1, 32] as const) {
-      const samples = new Map<string, number[]>([["plain proxy", []]]);
-      for (const [name] of variants) samples.set(name, []);
+      const contenders: [string, Call][] = [["plain proxy", plain], ...variants];
+      const samples = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
       for (let round = 0; round < ROUNDS; round++) {
-        samples.get("plain proxy")!.push(await load(plain, CALLS[concurrency], concurrency));
-        for (const [name, call] of variants) {
+        // Each round starts with another contender, so no one always runs first or last.
+        for (let i = 0; i < contenders.length; i++) {
+          const [name, call] = contenders[(round + i) % contenders.length];
           samples.get(name)!.push(await load(call, CALLS[concurrency], concurrency));
         }
       }
