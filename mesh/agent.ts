@@ -178,6 +178,7 @@ export async function startAgent(
   const fastTools = new Map([...tools.values()].map((tool): [string, FastTool] => [tool.name, {
     input: tool.input,
     hasOutputSchema: tool.output !== undefined,
+    hasDependencies: (tool.definition.options.dependencies?.length ?? 0) > 0,
     run: (args, context) => tool.run(args, dependenciesOf(tool.name), context),
   }]));
   wired.handle = await startRuntime({

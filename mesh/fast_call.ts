@@ -38,6 +38,12 @@ export interface FastTool {
   /** True when the tool registered an `outputSchema`. */
   readonly hasOutputSchema: boolean;
   /**
+   * True when the tool declares dependencies. A tool without any has no
+   * proxies to inherit its call's context (deadline, cancellation), so it
+   * runs without one, which saves a few microseconds per call.
+   */
+  readonly hasDependencies: boolean;
+  /**
    * Runs the tool exactly as its `McpServer` handler does. A structured result
    * must already satisfy the output schema (the agent's tools check it).
    */

@@ -383,18 +383,16 @@ export class StatelessMcpEndpoint implements Transport {
     }
     const tool = this.#fastTool(call);
     const cancellation = new CallCancellation(request);
+    // Only the tool runs in the call's context (what its proxies inherit): the
+    // fewer promises inside it, the cheaper (each one carries the context).
     const execute = tool
       ? () => this.#fast(request, call, tool, cancellation)
-      : () => this.#standard(request, parsed, cancellation);
+      : () =>
+        this.#runCall(request, () => this.#standard(request, parsed, cancellation), cancellation);
     const intercept = this.#options.interceptToolCall;
-    return await this.#runCall(
-      request,
-      () =>
-        intercept
-          ? intercept({ name: call.name, args: call.args, id: call.id, request }, execute)
-          : execute(),
-      cancellation,
-    );
+    return intercept
+      ? await intercept({ name: call.name, args: call.args, id: call.id, request }, execute)
+      : await execute();
   }
 
   /** The tool the fast path serves `call` with, when it may (valid arguments included). */
@@ -456,13 +454,15 @@ export class StatelessMcpEndpoint implements Transport {
       cancellation,
       this.#options.fastTools!,
     );
-    runFastTool(tool, call.name, args, context).then((result) => {
-      this.#routes.delete(id);
-      this.#pending.delete(cancellation);
-      const message = toolCallAnswer(call.id, result);
-      if (this.#options.onToolResult) this.#observe(observed, message);
-      answer.finish(sseEventOrNothing(message));
-    });
+    const run = () => runFastTool(tool, call.name, args, context);
+    (tool.hasDependencies ? this.#runCall(request, run, cancellation) : run())
+      .then((result) => {
+        this.#routes.delete(id);
+        this.#pending.delete(cancellation);
+        const message = toolCallAnswer(call.id, result);
+        if (this.#options.onToolResult) this.#observe(observed, message);
+        answer.finish(sseEventOrNothing(message));
+      });
     return answer.response;
   }
 

@@ -73,6 +73,7 @@ async function withEndpoint(
   const tool: FastTool = {
     input,
     hasOutputSchema: false,
+    hasDependencies: true, // it reads the call context, as proxies do
     run: async (args, context) => {
       try {
         return await run(args, context);
