@@ -53,6 +53,8 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 const DRAIN_LIMIT_MS = 1_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Header bytes are Latin-1 text (as `fetch` reads them). */
+const latin1 = new TextDecoder("latin1");
 /** A header name (RFC 9110 token) and value (visible Latin-1 and blanks, as `fetch` allows). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -78,7 +80,7 @@ interface Target {
 /** The status line and headers of an answer. */
 interface Head {
   status: number;
-  headers: Map<string, string>;
+  headers: AnswerHeaders;
   keepAlive: boolean;
 }
 
@@ -441,7 +443,7 @@ async function readHead(connection: Connection): Promise<Head> {
   for (;;) {
     const end = headEnd(connection.buffer, connection.start + searched, connection.end);
     if (end >= 0) {
-      const head = parseHead(decoder.decode(connection.buffer.subarray(connection.start, end)));
+      const head = parseHead(latin1.decode(connection.buffer.subarray(connection.start, end)));
       connection.start = end + 4;
       searched = 0;
       if (head.status >= 200) return head;
@@ -458,8 +460,8 @@ async function readHead(connection: Connection): Promise<Head> {
 }
 
 /** A content-length value as a byte count (identical repeats allowed, RFC 9110 §8.6). */
-function contentLength(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
+function contentLength(value: string | null): number | undefined {
+  if (value === null) return undefined;
   const [first, ...rest] = value.split(",").map((part) => part.trim());
   if (!/^\d{1,15}$/.test(first) || rest.some((other) => other !== first)) {
     throw new Error(`invalid content-length: ${value}`);
@@ -468,19 +470,11 @@ function contentLength(value: string | undefined): number | undefined {
 }
 
 function parseHead(text: string): Head {
-  const lines = text.split("\r\n");
-  const match = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
-  if (match === null) throw new Error(`not an HTTP/1.x answer: ${lines[0].slice(0, 80)}`);
-  const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const earlier = headers.get(name);
-    headers.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
-  }
+  const lineEnd = text.indexOf("\r\n");
+  const statusLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
+  const match = /^HTTP\/1\.([01]) (\d{3})/.exec(statusLine);
+  if (match === null) throw new Error(`not an HTTP/1.x answer: ${statusLine.slice(0, 80)}`);
+  const headers = new AnswerHeaders(lineEnd < 0 ? "" : text.slice(lineEnd));
   const connection = headers.get("connection") ?? "";
   const keepAlive = match[1] === "1"
     ? !/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)
@@ -627,17 +621,35 @@ async function readTrailers(connection: Connection): Promise<void> {
   while ((await readLine(connection)) !== "");
 }
 
-/** Case-insensitive read access to parsed headers. */
+/**
+ * Case-insensitive read access to an answer's header lines, looked up in the
+ * text when asked (cheaper than splitting every line when a proxy reads two
+ * or three). Repeated headers read as one value joined with ", ".
+ */
 class AnswerHeaders {
-  readonly #headers: Map<string, string>;
-  constructor(headers: Map<string, string>) {
-    this.#headers = headers;
+  /** The header lines, each after a "\r\n" (Latin-1, so lower-casing keeps every index). */
+  readonly #text: string;
+  #lower?: string;
+
+  constructor(text: string) {
+    this.#text = text;
   }
+
   get(name: string): string | null {
-    return this.#headers.get(name.toLowerCase()) ?? null;
+    const lower = this.#lower ??= this.#text.toLowerCase();
+    const key = `\r\n${name.toLowerCase()}:`;
+    let value: string | null = null;
+    for (let at = lower.indexOf(key); at >= 0; at = lower.indexOf(key, at + key.length)) {
+      const start = at + key.length;
+      const end = lower.indexOf("\r\n", start);
+      const one = this.#text.slice(start, end < 0 ? undefined : end).trim();
+      value = value === null ? one : `${value}, ${one}`;
+    }
+    return value;
   }
+
   has(name: string): boolean {
-    return this.#headers.has(name.toLowerCase());
+    return (this.#lower ??= this.#text.toLowerCase()).includes(`\r\n${name.toLowerCase()}:`);
   }
 }
 
@@ -651,7 +663,7 @@ class FixedAnswer implements HttpAnswer {
   constructor(head: Head, bytes: Uint8Array) {
     this.status = head.status;
     this.ok = head.status >= 200 && head.status < 300;
-    this.headers = new AnswerHeaders(head.headers);
+    this.headers = head.headers;
     this.#bytes = bytes;
   }
 
@@ -678,7 +690,7 @@ class StreamedAnswer implements HttpAnswer {
   constructor(head: Head, body: ReadableStream<Uint8Array>) {
     this.status = head.status;
     this.ok = head.status >= 200 && head.status < 300;
-    this.headers = new AnswerHeaders(head.headers);
+    this.headers = head.headers;
     this.body = body;
   }
 

@@ -538,3 +538,22 @@ Deno.test("a streamed answer cancelled far from its end closes its connection", 
       assert.equal(client.openConnections, 0);
     });
   }));
+
+Deno.test("answer headers: any case, repeats joined, values read as Latin-1", () =>
+  withClient(async (client) => {
+    await withRawServer(async (conn) => {
+      if (await readRequest(conn, { bytes: new Uint8Array() }) === null) return;
+      const head = "HTTP/1.1 200 OK\r\nX-Multi: a\r\nx-multi:  b \r\nX-Latin: caf\xe9\r\n" +
+        "content-length: 2\r\n\r\nok";
+      // One byte per character: the way a server sends Latin-1 header text.
+      await conn.write(Uint8Array.from(head, (char) => char.charCodeAt(0)));
+    }, async (url) => {
+      const answer = await client.post(url, {}, "{}", AbortSignal.timeout(5_000));
+      assert.equal(answer.headers.get("X-MULTI"), "a, b");
+      assert.equal(answer.headers.get("x-latin"), "café");
+      assert.equal(answer.headers.has("Content-Length"), true);
+      assert.equal(answer.headers.has("x-none"), false);
+      assert.equal(answer.headers.get("x-none"), null);
+      assert.equal(await answer.text(), "ok");
+    });
+  }));

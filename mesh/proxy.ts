@@ -232,16 +232,29 @@ function abortWith(controller: AbortController, signal: AbortSignal): () => void
 /** Splits complete SSE events off `buffer`; returns their JSON data and the rest. */
 function takeSseEvents(buffer: string): { messages: unknown[]; rest: string } {
   const messages: unknown[] = [];
-  let end;
-  while ((end = buffer.indexOf("\n\n")) >= 0) {
-    const data = buffer.slice(0, end).split("\n")
-      .filter((line) => line.startsWith("data:"))
-      .map((line) => line.slice(5).replace(/^ /, ""))
-      .join("\n");
-    buffer = buffer.slice(end + 2);
+  let start = 0;
+  for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n", start)) {
+    const data = eventData(buffer, start, end);
+    start = end + 2;
     if (data !== "") messages.push(JSON.parse(data));
   }
-  return { messages, rest: buffer };
+  return { messages, rest: buffer.slice(start) };
+}
+
+/** The `data:` lines of the SSE event in `text[start, end)`, joined by "\n". */
+function eventData(text: string, start: number, end: number): string {
+  let data: string | undefined;
+  while (start < end) {
+    let lineEnd = text.indexOf("\n", start);
+    if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+    if (text.startsWith("data:", start)) {
+      const from = text.charCodeAt(start + 5) === 0x20 ? start + 6 : start + 5;
+      const line = text.slice(from, lineEnd);
+      data = data === undefined ? line : `${data}\n${line}`;
+    }
+    start = lineEnd + 1;
+  }
+  return data ?? "";
 }
 
 /** The JSON messages of a whole SSE answer. */
