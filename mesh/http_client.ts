@@ -180,6 +180,7 @@ export class HttpClient {
   readonly #targets = new Map<string, Target>();
   readonly #maxIdlePerHost: number;
   readonly #idleTimeoutMs: number;
+  #lastSweep = 0;
   #closed = false;
 
   /** Creates an empty pool. */
@@ -369,16 +370,36 @@ export class HttpClient {
       connection.close();
       return;
     }
+    const now = Date.now();
     connection.start = connection.end = 0;
-    connection.idleSince = Date.now();
+    connection.idleSince = now;
     connection.idle = true;
     list.push(connection);
+    if (now - this.#lastSweep > this.#idleTimeoutMs) this.#sweep(now);
     connection.conn.unref();
     // A read kept pending while idle notices a server closing the connection.
     const pending = connection.conn.read(connection.buffer);
     connection.pending = pending;
     const dropIfIdle = () => this.#dropIfIdle(connection);
     pending.then(dropIfIdle, dropIfIdle);
+  }
+
+  /**
+   * Closes the idle connections past the idle timeout on every host, so hosts
+   * no longer called keep none open (runs at most once per timeout).
+   */
+  #sweep(now: number): void {
+    this.#lastSweep = now;
+    for (const [key, list] of this.#idle) {
+      const fresh = list.filter((connection) => {
+        if (now - connection.idleSince <= this.#idleTimeoutMs) return true;
+        connection.idle = false;
+        connection.close();
+        return false;
+      });
+      if (fresh.length > 0) this.#idle.set(key, fresh);
+      else this.#idle.delete(key);
+    }
   }
 
   /**

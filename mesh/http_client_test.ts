@@ -557,3 +557,15 @@ Deno.test("answer headers: any case, repeats joined, values read as Latin-1", ()
       assert.equal(await answer.text(), "ok");
     });
   }));
+
+Deno.test("connections idle past the timeout on hosts no longer called are closed", () =>
+  withClient(async (client) => {
+    await withServer(() => new Response("a"), async (first) => {
+      await withServer(() => new Response("b"), async (second) => {
+        await (await client.post(first, {}, "", AbortSignal.timeout(5_000))).text();
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        await (await client.post(second, {}, "", AbortSignal.timeout(5_000))).text();
+        assert.equal(client.idleConnections, 1, "only the second host's connection is left");
+      });
+    });
+  }, { idleTimeoutMs: 50 }));
