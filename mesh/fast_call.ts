@@ -87,6 +87,7 @@ export const SSE_HEADERS: [string, string][] = [
   ["Connection", "keep-alive"],
   ["X-Accel-Buffering", "no"],
 ];
+
 /** One SSE event carrying a JSON-RPC message, as the SDK transport writes it. */
 export function sseEvent(message: unknown): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
