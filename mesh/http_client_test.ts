@@ -231,7 +231,7 @@ Deno.test("a connection idle longer than idleTimeoutMs is closed, not reused", (
   withClient(async (client) => {
     await withServer(() => new Response("ok"), async (url, clientPorts) => {
       await (await client.post(url, {}, "a", AbortSignal.timeout(5_000))).text();
-      await new Promise((resolve) => setTimeout(resolve, 80));
+      await new Promise((resolve) => setTimeout(resolve, 300));
       await (await client.post(url, {}, "b", AbortSignal.timeout(5_000))).text();
       await (await client.post(url, {}, "c", AbortSignal.timeout(5_000))).text();
       assert.equal(clientPorts.length, 3);
@@ -242,7 +242,7 @@ Deno.test("a connection idle longer than idleTimeoutMs is closed, not reused", (
       );
       assert.equal(client.openConnections, 1);
     });
-  }, { idleTimeoutMs: 50 }));
+  }, { idleTimeoutMs: 200 }));
 
 Deno.test("a fresh connection closed before answering is an error, not a retry", () =>
   withClient(async (client) => {
