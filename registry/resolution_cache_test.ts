@@ -5,18 +5,7 @@ import { type DeclaredDependency, ResolutionCache } from "./resolution_cache.ts"
 import { createAvailabilityCheck, type Provider, rankEntry } from "./resolver.ts";
 import { dependencyResolutionJson } from "./response_json.ts";
 import type { StoredAgent, StoredTool } from "./store.ts";
-
-/** A small deterministic PRNG (mulberry32), so that a failing seed replays. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom, storedAgent } from "./tests/harness.ts";
 
 const CAPABILITIES = ["alpha", "beta", "gamma", "delta"];
 const VERSIONS = ["1.0.0", "1.2.0", "1.2", "2.0.0", "2.1.0-beta.1", "latest"];
@@ -62,20 +51,11 @@ function randomAgent(next: () => number, id: string, healthy: boolean): StoredAg
       dependencies,
     });
   }
-  return {
-    id,
-    name: id,
-    agent_type: "mcp_agent",
-    version: "1.0.0",
-    http_host: "127.0.0.1",
+  return storedAgent(id, tools, {
     http_port: 9000 + Math.floor(next() * 100),
     namespace: next() < 0.1 ? "other" : "default",
-    tools,
     status: healthy ? "healthy" : "unhealthy",
-    created_at: 0,
-    updated_at: 0,
-    last_seen: 0,
-  };
+  });
 }
 
 /** The registry's bookkeeping of one agent: its providers and its held dependencies. */
@@ -91,7 +71,7 @@ interface Held {
  * the same order, same JSON.
  */
 function differential(seed: number, steps: number): void {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const index = new CapabilityIndex();
   const cache = new ResolutionCache(index);
   const agents = new Map<string, Held>();
@@ -172,20 +152,15 @@ Deno.test("ResolutionCache: a provider gated by a required dependency follows ot
   const index = new CapabilityIndex();
   const cache = new ResolutionCache(index);
   const agent = (id: string, capability: string, dependencies: MeshDependencyEntry[] = []) =>
-    providersOfAgent({
-      id,
-      name: id,
-      agent_type: "mcp_agent",
-      version: "1.0.0",
-      http_host: "127.0.0.1",
-      http_port: 9000,
-      namespace: "default",
-      status: "healthy",
-      created_at: 0,
-      updated_at: 0,
-      last_seen: 0,
-      tools: [{ function_name: "f", capability, version: "1.0.0", tags: [], dependencies }],
-    });
+    providersOfAgent(
+      storedAgent(id, [{
+        function_name: "f",
+        capability,
+        version: "1.0.0",
+        tags: [],
+        dependencies,
+      }]),
+    );
   const weather = cache.acquire({ capability: "weather" });
   cache.add(agent("forecaster", "weather", [{ capability: "geo", required: true }]));
   assert.equal(cache.resolve(weather).provider, undefined, "geo missing: unavailable");

@@ -2,29 +2,17 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SCHEMA_VERSION, SqliteStore } from "./sqlite_store.ts";
 import type { StoredAgent } from "./store.ts";
+import { storedAgent } from "./tests/harness.ts";
 
 function stored(id: string): StoredAgent {
-  return {
-    id,
-    name: id,
-    agent_type: "mcp_agent",
+  return storedAgent(id, [{
+    function_name: "f",
+    capability: "c",
     version: "1.0.0",
-    http_host: "127.0.0.1",
-    http_port: 9000,
-    namespace: "default",
-    status: "healthy",
-    created_at: 1,
-    updated_at: 1,
-    last_seen: 1,
-    tools: [{
-      function_name: "f",
-      capability: "c",
-      version: "1.0.0",
-      tags: ["t"],
-      dependencies: [[{ capability: "x", required: true }, { capability: "y" }]],
-      kwargs: { timeout: 3 },
-    }],
-  };
+    tags: ["t"],
+    dependencies: [[{ capability: "x", required: true }, { capability: "y" }]],
+    kwargs: { timeout: 3 },
+  }], { created_at: 1, updated_at: 1, last_seen: 1 });
 }
 
 async function withFile(test: (path: string) => Promise<void>): Promise<void> {

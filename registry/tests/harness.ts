@@ -7,6 +7,7 @@
 
 import type { MeshAgentRegistration } from "@mesh/sdk/protocol";
 import { type RegistryOptions, type RunningRegistry, serveRegistry } from "../mod.ts";
+import type { StoredAgent } from "../store.ts";
 
 /** Directory of the mcp-mesh golden fixtures. */
 export const TESTDATA = new URL("../../../shared/mcp-mesh-api/testdata/", import.meta.url);
@@ -97,4 +98,39 @@ export function agent(
   extra: Partial<MeshAgentRegistration> = {},
 ): MeshAgentRegistration {
   return { agent_id: id, http_host: "127.0.0.1", http_port: 9000, tools, ...extra };
+}
+
+/** A small deterministic PRNG (mulberry32), so that a failing seed replays. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A healthy stored agent on 127.0.0.1:9000 with `tools`; `fields` override the rest. */
+export function storedAgent(
+  id: string,
+  tools: StoredAgent["tools"],
+  fields: Partial<StoredAgent> = {},
+): StoredAgent {
+  return {
+    id,
+    name: id,
+    agent_type: "mcp_agent",
+    version: "1.0.0",
+    http_host: "127.0.0.1",
+    http_port: 9000,
+    namespace: "default",
+    status: "healthy",
+    created_at: 0,
+    updated_at: 0,
+    last_seen: 0,
+    tools,
+    ...fields,
+  };
 }

@@ -1,18 +1,6 @@
 import assert from "node:assert/strict";
 import type { MeshDependencyEntry, MeshToolRegistration } from "@mesh/sdk/protocol";
-import { agent, type Json, startRegistry, type TestRegistry } from "./harness.ts";
-
-/** A small deterministic PRNG (mulberry32), so that a failing seed replays. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { agent, type Json, seededRandom, startRegistry, type TestRegistry } from "./harness.ts";
 
 const CAPABILITIES = ["alpha", "beta", "gamma", "delta", "epsilon"];
 const VERSIONS = ["1.0.0", "1.2.0", "2.0.0", "2.1.0-beta.1"];
@@ -67,7 +55,7 @@ Deno.test("POST answers kept up to date incrementally equal those of a restarted
   let registry = await startRegistry(options);
   try {
     for (const seed of [7, 42, 1234]) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const consumers = probes(next);
       await answers(registry, consumers);
       for (let step = 1; step <= 60; step++) {
