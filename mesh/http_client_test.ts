@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { HttpClient, type HttpClientOptions, NotSentError } from "./http_client.ts";
+import { freeLoopbackUrl, waitFor } from "./tests/helpers.ts";
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
@@ -215,9 +216,10 @@ Deno.test("an idle connection the server closes is dropped, and the next post re
         await (await client.post(url, {}, "a", AbortSignal.timeout(5_000))).text(),
         "ok",
       );
-      for (let i = 0; i < 100 && client.openConnections > 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitFor(
+        "the closed idle connection dropped",
+        () => client.openConnections === 0 || undefined,
+      );
       assert.equal(client.openConnections, 0, "the closed idle connection was noticed");
       assert.equal(
         await (await client.post(url, {}, "b", AbortSignal.timeout(5_000))).text(),
@@ -329,16 +331,14 @@ Deno.test("aborting a streamed answer mid-body errors the stream with the reason
 
 Deno.test("a refused connection names the cause; bad headers and https are refused before sending", () =>
   withClient(async (client) => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = listener.addr;
-    listener.close();
+    const url = `${freeLoopbackUrl()}/mcp`;
     await assert.rejects(
-      client.post(`http://127.0.0.1:${port}/mcp`, {}, "{}", AbortSignal.timeout(5_000)),
+      client.post(url, {}, "{}", AbortSignal.timeout(5_000)),
       (error) => error instanceof NotSentError && /refused/i.test(error.message),
     );
     await assert.rejects(
       client.post(
-        `http://127.0.0.1:${port}/mcp`,
+        url,
         { "x-a": "1\r\nx-b: 2" },
         "",
         AbortSignal.timeout(5_000),
@@ -509,9 +509,10 @@ Deno.test("a streamed answer cancelled just before its end keeps its connection"
       const reader = answer.body!.getReader();
       assert.equal(new TextDecoder().decode((await reader.read()).value), "first");
       await reader.cancel();
-      for (let i = 0; i < 200 && client.idleConnections === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitFor(
+        "the drained connection back in the pool",
+        () => client.idleConnections > 0 || undefined,
+      );
       const next = await client.post(url, {}, "again", AbortSignal.timeout(5_000));
       assert.equal(await next.text(), "ok");
       assert.equal(accepted(), 1, "the drained connection was reused");
@@ -532,9 +533,10 @@ Deno.test("a streamed answer cancelled far from its end closes its connection", 
       const reader = answer.body!.getReader();
       await reader.read();
       await reader.cancel();
-      for (let i = 0; i < 200 && client.openConnections > 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitFor(
+        "the undrainable connection closed",
+        () => client.openConnections === 0 || undefined,
+      );
       assert.equal(client.openConnections, 0);
     });
   }));

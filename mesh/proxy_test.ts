@@ -3,6 +3,7 @@ import { z } from "zod";
 import { mesh, startAgent, type ToolContext } from "./mod.ts";
 import type { MeshToolKwargs } from "./protocol.ts";
 import { HttpClient } from "./http_client.ts";
+import { freeLoopbackUrl } from "./tests/helpers.ts";
 import { RemoteTool, type ToolStreamEvent } from "./proxy.ts";
 
 /** A raw loopback HTTP provider recording the headers of every request. */
@@ -140,9 +141,7 @@ transportTest("concurrent calls each time out at their own deadline", async (htt
 });
 
 transportTest("a dead provider fails fast naming its endpoint", async (http) => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const url = `http://127.0.0.1:${listener.addr.port}`;
-  listener.close();
+  const url = freeLoopbackUrl();
   await assert.rejects(
     remote(http, url).call(),
     (error: Error) => error.message.includes(`work at ${url} is unreachable after 1 attempt`),
@@ -202,10 +201,7 @@ class StreamingAgent {
 transportTest(
   "stream() yields progress over SSE, then the result; call() returns structured content",
   async (http) => {
-    const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const registryUrl = `http://127.0.0.1:${dead.addr.port}`;
-    dead.close();
-    const agent = await startAgent(StreamingAgent, { registryUrl });
+    const agent = await startAgent(StreamingAgent, { registryUrl: freeLoopbackUrl() });
     try {
       const proxy = new RemoteTool({
         agent_id: agent.agentId,
