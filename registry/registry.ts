@@ -376,38 +376,41 @@ export class MeshRegistry {
 
   #enqueue(job: Job): void {
     this.#jobs.push(job);
-    if (this.#draining === undefined) {
-      this.#draining = this.#drain().finally(() => this.#draining = undefined);
-    }
+    this.#draining ??= this.#drain();
   }
 
   /**
    * Runs queued mutations in order. Consecutive full heartbeats of distinct
    * agents share one transaction (group commit); the short yield first lets
-   * concurrent requests join the batch.
+   * concurrent requests join the batch. It lets go of `#draining` in the same
+   * step that finds the queue empty, so a job queued later starts a new run.
    */
   async #drain(): Promise<void> {
-    while (this.#jobs.length > 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-      const first = this.#jobs[0];
-      if (first.kind === "exclusive") {
-        this.#jobs.shift();
-        await first.run();
-        continue;
-      }
-      const batch: HeartbeatJob[] = [];
-      const ids = new Set<string>();
-      for (const job of this.#jobs) {
-        if (job.kind !== "heartbeat" || ids.has(job.incoming.id) || batch.length >= MAX_BATCH) {
-          break;
+    try {
+      while (this.#jobs.length > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const first = this.#jobs[0];
+        if (first.kind === "exclusive") {
+          this.#jobs.shift();
+          await first.run();
+          continue;
         }
-        batch.push(job);
-        ids.add(job.incoming.id);
+        const batch: HeartbeatJob[] = [];
+        const ids = new Set<string>();
+        for (const job of this.#jobs) {
+          if (job.kind !== "heartbeat" || ids.has(job.incoming.id) || batch.length >= MAX_BATCH) {
+            break;
+          }
+          batch.push(job);
+          ids.add(job.incoming.id);
+        }
+        this.#jobs.splice(0, batch.length);
+        await this.#storeHeartbeats(batch).catch((error) => {
+          for (const job of batch) job.reject(error);
+        });
       }
-      this.#jobs.splice(0, batch.length);
-      await this.#storeHeartbeats(batch).catch((error) => {
-        for (const job of batch) job.reject(error);
-      });
+    } finally {
+      this.#draining = undefined;
     }
   }
 
