@@ -267,8 +267,10 @@ function agentIdParam(agentId: string): string {
 
 /**
  * Reads a JSON body of at most {@linkcode MAX_BODY_BYTES}: a declared
- * Content-Length is checked up front (the server holds the body to it); a
- * body without one is counted while streaming.
+ * Content-Length is checked up front (the server holds the body to it) and
+ * the body read as text at once; a body without one is counted while
+ * streaming. (Touching `request.body` builds a stream, which costs as much
+ * as reading a small body: the common case stays clear of it.)
  */
 async function readJson(request: Request): Promise<unknown> {
   const tooLarge = () =>
@@ -276,25 +278,25 @@ async function readJson(request: Request): Promise<unknown> {
       field: "body",
       max_bytes: MAX_BODY_BYTES,
     });
-  if (request.body === null) throw new BadRequest(400, "invalid body: empty", { field: "body" });
   const declared = request.headers.get("content-length");
   let text: string;
   if (declared !== null) {
     if (Number(declared) > MAX_BODY_BYTES) {
-      await request.body.cancel();
+      await request.body?.cancel();
       throw tooLarge();
     }
     text = await request.text();
   } else {
     const chunks: Uint8Array<ArrayBuffer>[] = [];
     let size = 0;
-    for await (const chunk of request.body) {
+    for await (const chunk of request.body ?? []) {
       size += chunk.byteLength;
       if (size > MAX_BODY_BYTES) throw tooLarge();
       chunks.push(chunk);
     }
     text = await new Blob(chunks).text();
   }
+  if (text === "") throw new BadRequest(400, "invalid body: empty", { field: "body" });
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -12,6 +12,7 @@ async function snapshot(registry: TestRegistry): Promise<string> {
 }
 
 const badBodies: [string, unknown, string, number?][] = [
+  ["empty body", "", "body"],
   ["malformed JSON", '{"agent_id": ', "body"],
   ["not an object", "[1, 2]", "body"],
   ["missing agent_id", { tools: [tool] }, "agent_id"],
