@@ -26,7 +26,7 @@ import {
   type Provider,
   resolveEntry,
 } from "./resolver.ts";
-import { type JsonParts, type JsonText, registrationResponseJson } from "./response_json.ts";
+import { type JsonText, registrationResponseJson } from "./response_json.ts";
 import { CapabilityIndex, endpointOf, providersOfAgent } from "./capability_index.ts";
 import { type DeclaredDependency, ResolutionCache } from "./resolution_cache.ts";
 import type {
@@ -456,8 +456,8 @@ export class MeshRegistry {
    * dependency's providers come ranked from the resolution cache (kept up
    * to date as providers change); only the text is put together here.
    */
-  #resolveForResponse(entry: AgentEntry): Map<string, JsonParts<unknown>[]> {
-    const resolved = new Map<string, JsonParts<unknown>[]>();
+  #resolveForResponse(entry: AgentEntry): Map<string, JsonText<unknown>[]> {
+    const resolved = new Map<string, JsonText<unknown>[]>();
     for (const [position, tool] of entry.agent.tools.entries()) {
       const dependencies = entry.dependencies[position];
       if (dependencies.length === 0) continue;

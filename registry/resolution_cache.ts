@@ -6,9 +6,9 @@
  * ranking: the available providers, best first, with their tag scores. A
  * provider added to or removed from capability C is inserted into or removed
  * from the rankings of the specs on C only (binary insertion in
- * {@linkcode rankScored} order). The JSON of an answer is put together from
- * the ranking on each request (a list of fragments memoized per provider):
- * cheap, and keeping it too would only keep garbage alive longer.
+ * {@linkcode rankScored} order). Each ranking also keeps the JSON of the
+ * resolution it gives until it changes, so agents heartbeating into an
+ * unchanged mesh get answers joined from a few ready strings.
  *
  * Availability makes the exception: a provider with `required` dependencies
  * is available only while they resolve, which a change anywhere in the mesh
@@ -38,7 +38,7 @@ import {
   rankScored,
   specsOf,
 } from "./resolver.ts";
-import { dependencyResolutionParts, type JsonParts } from "./response_json.ts";
+import { dependencyResolutionJson, type JsonText } from "./response_json.ts";
 
 /** A declared dependency held in a {@linkcode ResolutionCache}. */
 export interface DeclaredDependency {
@@ -53,6 +53,8 @@ interface SpecRanking {
   ranked: RankedProviders | undefined;
   /** Change count when ranked from scratch. */
   rankedAt: number;
+  /** JSON of a resolution by this ranking while it stays as it is (a memo). */
+  json: JsonText<ResolvedDependency | UnresolvedDependency> | undefined;
   /** Declared dependencies with this spec. */
   users: number;
 }
@@ -139,7 +141,7 @@ export class ResolutionCache {
       ranked: RankedProviders,
       spec: MeshToolDependencyRegistration,
       provider: Provider,
-    ) => void,
+    ) => boolean,
   ): void {
     const rankings = this.#rankings.get(provider.capability);
     if (rankings === undefined) return;
@@ -147,7 +149,7 @@ export class ResolutionCache {
     for (const ranking of rankings) {
       if (ranking.ranked === undefined) continue;
       if (gated) ranking.ranked = undefined;
-      else update(ranking.ranked, ranking.spec, provider);
+      else if (update(ranking.ranked, ranking.spec, provider)) ranking.json = undefined;
     }
   }
 
@@ -190,7 +192,7 @@ export class ResolutionCache {
     const bucket = bucketOf(this.#rankings, spec.capability);
     let ranking = bucket.find((known) => sameSpec(known.spec, spec));
     if (ranking === undefined) {
-      ranking = { spec, ranked: undefined, rankedAt: 0, users: 0 };
+      ranking = { spec, ranked: undefined, rankedAt: 0, json: undefined, users: 0 };
       bucket.push(ranking);
     }
     ranking.users++;
@@ -207,9 +209,23 @@ export class ResolutionCache {
     return { spec: specs[0].spec, providers: [] };
   }
 
-  /** JSON of the current resolution (an entry of `dependencies_resolved[function]`), in pieces. */
-  json(dependency: DeclaredDependency): JsonParts<ResolvedDependency | UnresolvedDependency> {
-    return dependencyResolutionParts(this.resolve(dependency));
+  /**
+   * JSON of the current resolution (an entry of `dependencies_resolved[function]`),
+   * kept on the ranking that resolves it until that ranking changes.
+   */
+  json(dependency: DeclaredDependency): JsonText<ResolvedDependency | UnresolvedDependency> {
+    const { specs } = dependency as Declared;
+    for (const ranking of specs) {
+      const { providers } = this.#current(ranking);
+      if (providers.length > 0) {
+        return ranking.json ??= dependencyResolutionJson({
+          spec: ranking.spec,
+          provider: providers[0],
+          providers,
+        });
+      }
+    }
+    return dependencyResolutionJson({ spec: specs[0].spec, providers: [] });
   }
 
   /** The ranking of a spec, ranked from scratch when missing or possibly stale. */
@@ -219,6 +235,7 @@ export class ResolutionCache {
     if (stale) {
       ranking.ranked = rankScored(ranking.spec, this.#index, this.#availabilityCheck());
       ranking.rankedAt = this.#changes;
+      ranking.json = undefined;
     }
     return ranking.ranked!;
   }
@@ -231,30 +248,35 @@ export class ResolutionCache {
   }
 }
 
-/** Inserts a provider of an ungated capability where it ranks, when it qualifies. */
+/**
+ * Inserts a provider of an ungated capability where it ranks, when it
+ * qualifies; answers whether it did.
+ */
 function insertProvider(
   ranked: RankedProviders,
   spec: MeshToolDependencyRegistration,
   provider: Provider,
-): void {
+): boolean {
   // Not gated: the provider's availability is its health.
   const score = qualifyingScore(provider, spec, healthAvailability);
-  if (score < 0) return;
+  if (score < 0) return false;
   const position = rankPosition(ranked, provider, score);
   ranked.providers.splice(position, 0, provider);
   ranked.scores.splice(position, 0, score);
+  return true;
 }
 
-/** Removes a provider from a ranking, when it is there. */
+/** Removes a provider from a ranking, when it is there; answers whether it was. */
 function removeProvider(
   ranked: RankedProviders,
   _spec: MeshToolDependencyRegistration,
   provider: Provider,
-): void {
+): boolean {
   const position = ranked.providers.indexOf(provider);
-  if (position < 0) return;
+  if (position < 0) return false;
   ranked.providers.splice(position, 1);
   ranked.scores.splice(position, 1);
+  return true;
 }
 
 /** Whether a provider's availability depends on other capabilities. */

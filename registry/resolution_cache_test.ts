@@ -116,7 +116,7 @@ function differential(seed: number, steps: number): void {
         expected.providers.map(label),
         where,
       );
-      assert.equal(cache.json(dependency).join(""), dependencyResolutionJson(expected), where);
+      assert.equal(cache.json(dependency), dependencyResolutionJson(expected), where);
     }
   }
   for (const id of [...agents.keys()]) unregister(id);
@@ -164,13 +164,13 @@ Deno.test("ResolutionCache: a provider gated by a required dependency follows ot
   const weather = cache.acquire({ capability: "weather" });
   cache.add(agent("forecaster", "weather", [{ capability: "geo", required: true }]));
   assert.equal(cache.resolve(weather).provider, undefined, "geo missing: unavailable");
-  assert.equal(JSON.parse(cache.json(weather).join("")).status, "unresolved");
+  assert.equal(JSON.parse(cache.json(weather)).status, "unresolved");
   const geo = agent("mapper", "geo");
   cache.add(geo);
   assert.equal(cache.resolve(weather).provider?.agentId, "forecaster", "geo came: available");
-  assert.equal(JSON.parse(cache.json(weather).join("")).agent_id, "forecaster");
+  assert.equal(JSON.parse(cache.json(weather)).agent_id, "forecaster");
   cache.remove(geo);
   assert.equal(cache.resolve(weather).provider, undefined, "geo went: unavailable again");
-  assert.equal(JSON.parse(cache.json(weather).join("")).status, "unresolved");
+  assert.equal(JSON.parse(cache.json(weather)).status, "unresolved");
   cache.release(weather);
 });

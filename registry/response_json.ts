@@ -1,13 +1,13 @@
 /**
- * JSON text of `POST /heartbeat` answers, assembled from cached fragments.
+ * JSON text of `POST /heartbeat` answers, put together from cached fragments.
  *
  * A provider is listed in the answers of every agent depending on it, so the
  * JSON of each provider is built once and kept on it ({@linkcode Provider.json};
- * providers are immutable, a changed agent gets new ones). A dependency's
- * resolution is a list of such fragments ({@linkcode dependencyResolutionParts},
- * cheap to keep: it only points at them), and an answer joins the fragments
- * of all its dependencies once, into one flat string: no intermediate copies,
- * and little garbage per answer.
+ * providers are immutable, a changed agent gets new ones). The JSON of a
+ * dependency's resolution and of a whole answer are concatenated from those
+ * fragments with `+`: V8 keeps such a string as a tree of its pieces and
+ * copies them once, when the answer is written out, so no intermediate
+ * arrays or copies are made on the way.
  *
  * @module
  */
@@ -23,41 +23,9 @@ import type { Provider, RankedResolution } from "./resolver.ts";
 /** JSON text encoding a `T`. */
 export type JsonText<T> = string & { readonly __jsonOf?: T };
 
-/** JSON text of a value, as a list of pieces to concatenate. */
-export type JsonParts<T> = readonly string[] & { readonly __jsonOf?: T };
-
 /**
- * JSON of one entry of `dependencies_resolved[function]`, in pieces (see
- * {@linkcode dependencyResolutionJson} for the whole text).
- *
- * @example
- * ```ts
- * import { dependencyResolutionParts } from "./response_json.ts";
- * dependencyResolutionParts({ spec: { capability: "geo" }, providers: [] }).join("");
- * // '{"capability":"geo","status":"unresolved"}'
- * ```
- */
-export function dependencyResolutionParts(
-  { spec, provider, providers }: RankedResolution,
-): JsonParts<ResolvedDependency | UnresolvedDependency> {
-  if (provider === undefined) {
-    const unresolved: UnresolvedDependency = { capability: spec.capability, status: "unresolved" };
-    return [JSON.stringify(unresolved)];
-  }
-  // Sized up front: chosen, opening, each provider after its separator, closing.
-  const parts = new Array<string>(2 * providers.length + 3);
-  parts[0] = chosenOf(provider);
-  parts[1] = ',"providers":[';
-  for (let position = 0; position < providers.length; position++) {
-    parts[2 * position + 2] = position === 0 ? "" : ",";
-    parts[2 * position + 3] = listedOf(providers[position]);
-  }
-  parts[parts.length - 1] = "]}";
-  return parts;
-}
-
-/**
- * JSON of one entry of `dependencies_resolved[function]`.
+ * JSON of one entry of `dependencies_resolved[function]`: the chosen
+ * provider's fields, then every available provider.
  *
  * @example
  * ```ts
@@ -67,58 +35,54 @@ export function dependencyResolutionParts(
  * ```
  */
 export function dependencyResolutionJson(
-  resolution: RankedResolution,
+  { spec, provider, providers }: RankedResolution,
 ): JsonText<ResolvedDependency | UnresolvedDependency> {
-  return dependencyResolutionParts(resolution).join("");
+  if (provider === undefined) {
+    const unresolved: UnresolvedDependency = { capability: spec.capability, status: "unresolved" };
+    return JSON.stringify(unresolved);
+  }
+  let text = chosenOf(provider) + ',"providers":[';
+  for (let position = 0; position < providers.length; position++) {
+    if (position > 0) text += ",";
+    text += listedOf(providers[position]);
+  }
+  return text + "]}";
 }
 
 /**
  * JSON of a whole answer: `fields` with `dependencies_resolved` (function
- * name → its aligned entries, each in pieces: see
- * {@linkcode dependencyResolutionParts}).
+ * name → the JSON of its aligned entries, see
+ * {@linkcode dependencyResolutionJson}).
  *
  * @example
  * ```ts
  * import { registrationResponseJson } from "./response_json.ts";
  * const text = registrationResponseJson(
  *   { status: "success", timestamp: "2026-01-01T00:00:00.000Z", message: "ok", agent_id: "a" },
- *   new Map([["f", [['{"capability":"geo","status":"unresolved"}']]]]),
+ *   new Map([["f", ['{"capability":"geo","status":"unresolved"}']]]),
  * );
  * JSON.parse(text).dependencies_resolved.f[0].status; // "unresolved"
  * ```
  */
 export function registrationResponseJson(
   fields: Omit<MeshRegistrationResponse, "dependencies_resolved">,
-  dependenciesResolved: ReadonlyMap<string, readonly JsonParts<unknown>[]>,
+  dependenciesResolved: ReadonlyMap<string, readonly JsonText<unknown>[]>,
 ): JsonText<MeshRegistrationResponse> {
   const { warnings, ...head } = fields;
-  // Sized up front (each function: separator, name, "[", each entry after a
-  // separator, "]"), then filled in order: no growing, no copies.
-  let count = 5;
-  for (const entries of dependenciesResolved.values()) {
-    count += 4;
-    for (const entry of entries) count += 1 + entry.length;
-  }
-  const parts = new Array<string>(count);
-  let at = 0;
-  parts[at++] = JSON.stringify(head).slice(0, -1);
-  parts[at++] = ',"dependencies_resolved":{';
+  let text = JSON.stringify(head).slice(0, -1) + ',"dependencies_resolved":{';
   let separator = "";
   for (const [functionName, entries] of dependenciesResolved) {
-    parts[at++] = separator;
+    text += separator + JSON.stringify(functionName) + ":[";
     separator = ",";
-    parts[at++] = JSON.stringify(functionName);
-    parts[at++] = ":[";
-    for (const [position, entry] of entries.entries()) {
-      parts[at++] = position > 0 ? "," : "";
-      for (const part of entry) parts[at++] = part;
+    for (let position = 0; position < entries.length; position++) {
+      if (position > 0) text += ",";
+      text += entries[position];
     }
-    parts[at++] = "]";
+    text += "]";
   }
-  parts[at++] = "}";
-  parts[at++] = warnings === undefined ? "" : `,"warnings":${JSON.stringify(warnings)}`;
-  parts[at++] = "}";
-  return parts.join("");
+  text += "}";
+  if (warnings !== undefined) text += ',"warnings":' + JSON.stringify(warnings);
+  return text + "}";
 }
 
 /** JSON of a provider as the chosen one of a {@linkcode ResolvedDependency}, minus the `}`. */

@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  dependencyResolutionJson,
-  dependencyResolutionParts,
-  registrationResponseJson,
-} from "./response_json.ts";
+import { dependencyResolutionJson, registrationResponseJson } from "./response_json.ts";
 import { parseVersion, type Provider } from "./resolver.ts";
 
 function provider(agentId: string, kwargs?: Provider["kwargs"]): Provider {
@@ -69,7 +65,7 @@ Deno.test("registrationResponseJson: fields, dependencies_resolved by function, 
     message: "Agent registered via heartbeat",
     agent_id: 'a"b',
   };
-  const unresolved = dependencyResolutionParts({ spec: { capability: "x" }, providers: [] });
+  const unresolved = dependencyResolutionJson({ spec: { capability: "x" }, providers: [] });
   assert.deepEqual(JSON.parse(registrationResponseJson(fields, new Map())), {
     ...fields,
     dependencies_resolved: {},
