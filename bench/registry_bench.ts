@@ -5,15 +5,19 @@
  *    two dependencies), 32 concurrent clients; the same bodies are POSTed to a
  *    bare responder that reads the body and answers a small JSON.
  * 2. Fills the registry up to 10,000 agents, then sends HEAD
- *    /heartbeat/{id} for all 10,000 agents (several rounds) with 32
+ *    /heartbeat/{id} for all 10,000 agents (in each round) with 32
  *    concurrent clients; the same requests go to the bare responder.
  *
  * Each server runs in its own subprocess (the client load stays out of its
  * process); the registry uses a SQLite file in a temporary directory. Both
  * servers are warmed up first (the registry on throwaway agents it
- * unregisters again), and each measurement alternates between them in
- * slices so that the noise of a shared machine hits both alike. Prints
- * requests per second and the ratio registry / bare (the figure).
+ * unregisters again). Each measurement is taken in rounds that alternate
+ * between the two servers: the POST rounds each register the same 1,000
+ * agents into an empty mesh (unregistered again after every round but the
+ * last), the HEAD rounds each cover all 10,000 agents. The figure is the
+ * median of the rounds' ratios registry / bare, so that a moment of noise
+ * on a shared machine spoils one round, not the figure; the spread of the
+ * rounds is printed beside it.
  *
  * Usage: `deno run -A bench/registry_bench.ts`; set `BENCH_CPU_PROF_DIR` to
  * write a CPU profile of the registry process there.
@@ -30,10 +34,9 @@ const POST_AGENTS = 1_000;
 const HEAD_AGENTS = 10_000;
 const TOOLS = 10;
 const SERVICES = 100;
-const HEAD_ROUNDS = 3;
+/** Rounds of each measurement, alternating between the two servers. */
+const ROUNDS = 5;
 const WARMUP_REQUESTS = 2_000;
-/** Interleaved slices of each measurement. */
-const SLICES = 4;
 const POST_TARGET = 0.3;
 const HEAD_TARGET = 0.5;
 
@@ -99,30 +102,36 @@ async function timeLoad(
   return (performance.now() - started) / 1000;
 }
 
-/** Requests per second of the registry and of the bare responder over the same requests. */
+/** Requests per second of the registry and of the bare responder, by round. */
 interface Throughput {
-  registry: number;
-  bare: number;
+  registry: number[];
+  bare: number[];
 }
 
 /**
  * Sends the same `count` requests to the bare responder and to the registry
- * in interleaved slices, so that the noise of a shared machine hits both alike.
+ * in {@linkcode ROUNDS} rounds, each server first in every other round;
+ * `afterRound` runs after each registry round but the last.
  */
 async function compare(
   count: number,
   bare: (i: number) => Promise<Response>,
   registry: (i: number) => Promise<Response>,
+  afterRound?: () => Promise<void>,
 ): Promise<Throughput> {
-  let bareSeconds = 0;
-  let registrySeconds = 0;
-  for (let slice = 0; slice < SLICES; slice++) {
-    const from = Math.floor(slice * count / SLICES);
-    const to = Math.floor((slice + 1) * count / SLICES);
-    bareSeconds += await timeLoad(from, to - from, bare);
-    registrySeconds += await timeLoad(from, to - from, registry);
+  const rates: Throughput = { registry: [], bare: [] };
+  const measure = async (kind: keyof Throughput) => {
+    const seconds = await timeLoad(0, count, kind === "bare" ? bare : registry);
+    rates[kind].push(count / seconds);
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: (keyof Throughput)[] = round % 2 === 0
+      ? ["bare", "registry"]
+      : ["registry", "bare"];
+    for (const kind of order) await measure(kind);
+    if (round < ROUNDS - 1) await afterRound?.();
   }
-  return { registry: count / registrySeconds, bare: count / bareSeconds };
+  return rates;
 }
 
 /** A server subprocess (this file with `--serve`), which prints its URL on stdout. */
@@ -177,6 +186,10 @@ function post(url: string, bodies: string[]) {
     });
 }
 
+function unregister(url: string, prefix = "bench-agent") {
+  return (i: number) => fetch(`${url}/agents/${prefix}-${i}`, { method: "DELETE" });
+}
+
 function head(url: string) {
   return (i: number) =>
     fetch(`${url}/heartbeat/bench-agent-${i % HEAD_AGENTS}`, { method: "HEAD" });
@@ -190,8 +203,8 @@ async function bench(): Promise<void> {
     const bodies = Array.from({ length: HEAD_AGENTS }, (_, i) => JSON.stringify(registration(i)));
     const postBodies = bodies.slice(0, POST_AGENTS);
     console.log(
-      `bench: ${CLIENTS} clients; POST ${POST_AGENTS} agents x ${TOOLS} tools; ` +
-        `HEAD ${HEAD_ROUNDS} rounds over ${HEAD_AGENTS} agents`,
+      `bench: ${CLIENTS} clients, ${ROUNDS} rounds each; POST ${POST_AGENTS} agents x ${TOOLS} ` +
+        `tools; HEAD over ${HEAD_AGENTS} agents`,
     );
 
     // Warm both servers (and the client) up. The registry warms on throwaway
@@ -203,21 +216,18 @@ async function bench(): Promise<void> {
       (_, i) => JSON.stringify(registration(i, "bench-warmup")),
     );
     await timeLoad(0, WARMUP_REQUESTS, post(registry.url, warmupBodies));
-    await timeLoad(
-      0,
-      WARMUP_REQUESTS,
-      (i) => fetch(`${registry.url}/agents/bench-warmup-${i}`, { method: "DELETE" }),
-    );
+    await timeLoad(0, WARMUP_REQUESTS, unregister(registry.url, "bench-warmup"));
 
     const posts = await compare(
       POST_AGENTS,
       post(bare.url, postBodies),
       post(registry.url, postBodies),
+      () => timeLoad(0, POST_AGENTS, unregister(registry.url)).then(() => {}),
     );
     await timeLoad(POST_AGENTS, HEAD_AGENTS - POST_AGENTS, post(registry.url, bodies));
 
     await timeLoad(0, WARMUP_REQUESTS, head(registry.url));
-    const heads = await compare(HEAD_AGENTS * HEAD_ROUNDS, head(bare.url), head(registry.url));
+    const heads = await compare(HEAD_AGENTS, head(bare.url), head(registry.url));
 
     report("POST /heartbeat", posts, POST_TARGET);
     report(`HEAD /heartbeat/{id} (${HEAD_AGENTS} agents registered)`, heads, HEAD_TARGET);
@@ -229,12 +239,21 @@ async function bench(): Promise<void> {
 }
 
 function report(name: string, { registry, bare }: Throughput, target: number): void {
-  const ratio = registry / bare;
+  const ratios = registry.map((rate, round) => rate / bare[round]);
+  const ratio = median(ratios);
   console.log(
-    `${name.padEnd(48)} registry ${registry.toFixed(0).padStart(6)}/s  bare ${
-      bare.toFixed(0).padStart(6)
-    }/s  ratio ${ratio.toFixed(2)} (target >= ${target}: ${ratio >= target ? "met" : "MISSED"})`,
+    `${name.padEnd(48)} registry ${median(registry).toFixed(0).padStart(6)}/s  bare ${
+      median(bare).toFixed(0).padStart(6)
+    }/s  ratio ${ratio.toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}-${
+      Math.max(...ratios).toFixed(2)
+    }; target >= ${target}: ${ratio >= target ? "met" : "MISSED"})`,
   );
+}
+
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 if (import.meta.main) {
