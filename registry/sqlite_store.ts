@@ -93,19 +93,11 @@ const UPSERT_AGENT = `INSERT INTO agents (id, name, agent_type, runtime, descrip
     updated_at = excluded.updated_at, last_seen = excluded.last_seen`;
 
 /**
- * Page size of new database files. An agent row holds its tools as JSON,
- * often several KiB: in 4 KiB pages most rows fill a page of their own and
- * each insert splits pages. 16 KiB pages halve the cost of storing a
- * registration.
- */
-const PAGE_SIZE = 16_384;
-
-/**
  * Write-ahead log pages after which a commit checkpoints by itself; below it,
  * only {@linkcode SqliteStore.maintain} does (a checkpoint syncs the disk, so
  * it stays out of request handling).
  */
-const WAL_CHECKPOINT_PAGES = 2_500;
+const WAL_CHECKPOINT_PAGES = 10_000;
 
 /** Current schema version of {@linkcode SqliteStore}. */
 export const SCHEMA_VERSION: number = MIGRATIONS.length;
@@ -172,8 +164,6 @@ export class SqliteStore implements RegistryStore {
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     try {
-      // Only a new file takes it: an existing one keeps the page size it has.
-      this.#db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#db.exec("PRAGMA foreign_keys = ON");
