@@ -64,6 +64,23 @@ const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX events_agent ON events (agent_id, id);
    CREATE INDEX events_type ON events (event_type, id);`,
   moveToolsIntoAgents,
+  // Schema 3: events keep plain rowids and no secondary indexes. Appending
+  // an event wrote four b-trees (the table, two indexes, sqlite_sequence);
+  // now it writes one. Reads scan at most the 10,000 events kept, newest
+  // first, and stop at their limit. Rowids still grow: only the oldest
+  // events are ever deleted.
+  `CREATE TABLE events_new (
+     id INTEGER PRIMARY KEY,
+     event_type TEXT NOT NULL,
+     agent_id TEXT NOT NULL,
+     agent_name TEXT,
+     timestamp INTEGER NOT NULL,
+     data TEXT
+   );
+   INSERT INTO events_new SELECT id, event_type, agent_id, agent_name, timestamp, data FROM events;
+   DROP TABLE events;
+   ALTER TABLE events_new RENAME TO events;
+   DELETE FROM sqlite_sequence WHERE name = 'events';`,
 ];
 
 /**

@@ -154,6 +154,12 @@ Deno.test("SqliteStore migrates a schema-1 file: tool rows move into their agent
         },
       ]);
       assert.equal((await store.listEvents({ limit: 10 })).length, 1);
+      // Events written after the migration (schema 3) come after the old ones.
+      await store.commit({ events: [{ event_type: "unregister", agent_id: "a", timestamp: 9 }] });
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10 })).map((event) => event.event_type),
+        ["unregister", "register"],
+      );
     } finally {
       await store.close();
     }
