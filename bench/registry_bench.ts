@@ -244,7 +244,7 @@ function report(name: string, { registry, bare }: Throughput, target: number): v
   console.log(
     `${name.padEnd(48)} registry ${median(registry).toFixed(0).padStart(6)}/s  bare ${
       median(bare).toFixed(0).padStart(6)
-    }/s  ratio ${ratio.toFixed(2)} (rounds ${Math.min(...ratios).toFixed(2)}-${
+    }/s  ratio ${ratio.toFixed(3)} (rounds ${Math.min(...ratios).toFixed(2)}-${
       Math.max(...ratios).toFixed(2)
     }; target >= ${target}: ${ratio >= target ? "met" : "MISSED"})`,
   );
