@@ -201,12 +201,10 @@ export class ResolutionCache {
 
   /** The current resolution of a declared dependency, with every available provider. */
   resolve(dependency: DeclaredDependency): RankedResolution {
-    const { specs } = dependency as Declared;
-    for (const ranking of specs) {
-      const { providers } = this.#current(ranking);
-      if (providers.length > 0) return { spec: ranking.spec, provider: providers[0], providers };
-    }
-    return { spec: specs[0].spec, providers: [] };
+    const ranking = this.#winning(dependency);
+    if (ranking === undefined) return { spec: firstSpec(dependency), providers: [] };
+    const { providers } = ranking.ranked!;
+    return { spec: ranking.spec, provider: providers[0], providers };
   }
 
   /**
@@ -214,18 +212,18 @@ export class ResolutionCache {
    * kept on the ranking that resolves it until that ranking changes.
    */
   json(dependency: DeclaredDependency): JsonText<ResolvedDependency | UnresolvedDependency> {
-    const { specs } = dependency as Declared;
-    for (const ranking of specs) {
-      const { providers } = this.#current(ranking);
-      if (providers.length > 0) {
-        return ranking.json ??= dependencyResolutionJson({
-          spec: ranking.spec,
-          provider: providers[0],
-          providers,
-        });
-      }
+    const ranking = this.#winning(dependency);
+    if (ranking === undefined) {
+      return dependencyResolutionJson({ spec: firstSpec(dependency), providers: [] });
     }
-    return dependencyResolutionJson({ spec: specs[0].spec, providers: [] });
+    return ranking.json ??= dependencyResolutionJson(this.resolve(dependency));
+  }
+
+  /** The first ranking of a declared dependency's specs that has a provider (current). */
+  #winning(dependency: DeclaredDependency): SpecRanking | undefined {
+    return (dependency as Declared).specs.find((ranking) =>
+      this.#current(ranking).providers.length > 0
+    );
   }
 
   /** The ranking of a spec, ranked from scratch when missing or possibly stale. */
@@ -277,6 +275,10 @@ function removeProvider(
   ranked.providers.splice(position, 1);
   ranked.scores.splice(position, 1);
   return true;
+}
+
+function firstSpec(dependency: DeclaredDependency): MeshToolDependencyRegistration {
+  return (dependency as Declared).specs[0].spec;
 }
 
 /** Whether a provider's availability depends on other capabilities. */
