@@ -65,10 +65,11 @@ export function providersOfAgent(agent: StoredAgent): Provider[] {
       endpoint,
       healthy,
       requiredDependencies: tool.dependencies.filter(isRequired),
-      // A memo filled later, declared now so that every provider has the same shape.
-      json: undefined,
+      // Declared now, even when undefined, so that every provider has the same shape.
+      kwargs: tool.kwargs,
+      chosenJson: undefined,
+      listedJson: undefined,
     };
-    if (tool.kwargs !== undefined) provider.kwargs = tool.kwargs;
     return provider;
   });
 }

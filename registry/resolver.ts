@@ -51,8 +51,10 @@ export interface Provider {
   healthy: boolean;
   /** The tool's dependencies that are `required` (they gate its availability). */
   requiredDependencies: readonly MeshDependencyEntry[];
-  /** JSON fragments of this provider in heartbeat answers (a memo `response_json.ts` fills). */
-  json?: { chosen?: string; listed?: string };
+  /** JSON of this provider as a chosen one, minus its `}` (a memo `response_json.ts` fills). */
+  chosenJson?: string;
+  /** JSON of this provider in a `providers` list (a memo `response_json.ts` fills). */
+  listedJson?: string;
 }
 
 /** Looks up the providers of a capability. */

@@ -2,7 +2,7 @@
  * JSON text of `POST /heartbeat` answers, put together from cached fragments.
  *
  * A provider is listed in the answers of every agent depending on it, so the
- * JSON of each provider is built once and kept on it ({@linkcode Provider.json};
+ * JSON of each provider is built once and kept on it ({@linkcode Provider.listedJson};
  * providers are immutable, a changed agent gets new ones). The JSON of a
  * dependency's resolution and of a whole answer are concatenated from those
  * fragments with `+`: V8 keeps such a string as a tree of its pieces and
@@ -87,8 +87,7 @@ export function registrationResponseJson(
 
 /** JSON of a provider as the chosen one of a {@linkcode ResolvedDependency}, minus the `}`. */
 function chosenOf(provider: Provider): string {
-  const json = provider.json ??= {};
-  let text = json.chosen;
+  let text = provider.chosenJson;
   if (text === undefined) {
     const chosen: ResolvedDependency = {
       agent_id: provider.agentId,
@@ -98,15 +97,14 @@ function chosenOf(provider: Provider): string {
       status: "available",
     };
     if (provider.kwargs !== undefined) chosen.kwargs = provider.kwargs;
-    text = json.chosen = JSON.stringify(chosen).slice(0, -1);
+    text = provider.chosenJson = JSON.stringify(chosen).slice(0, -1);
   }
   return text;
 }
 
 /** JSON of a provider as a {@linkcode ResolvedProvider}. */
 function listedOf(provider: Provider): string {
-  const json = provider.json ??= {};
-  let text = json.listed;
+  let text = provider.listedJson;
   if (text === undefined) {
     const listed: ResolvedProvider = {
       agent_id: provider.agentId,
@@ -115,7 +113,7 @@ function listedOf(provider: Provider): string {
       version: provider.version,
     };
     if (provider.kwargs !== undefined) listed.kwargs = provider.kwargs;
-    text = json.listed = JSON.stringify(listed);
+    text = provider.listedJson = JSON.stringify(listed);
   }
   return text;
 }
