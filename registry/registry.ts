@@ -73,7 +73,7 @@ export interface AgentFilter {
   status?: AgentStatus;
 }
 
-/** Most full heartbeats stored in one transaction. */
+/** Most full heartbeats, or unregistrations, stored in one transaction. */
 const MAX_BATCH = 256;
 
 interface HeartbeatJob {
@@ -84,12 +84,19 @@ interface HeartbeatJob {
   reject(error: unknown): void;
 }
 
+interface UnregisterJob {
+  kind: "unregister";
+  agentId: string;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 interface ExclusiveJob {
   kind: "exclusive";
   run(): Promise<void>;
 }
 
-type Job = HeartbeatJob | ExclusiveJob;
+type Job = HeartbeatJob | UnregisterJob | ExclusiveJob;
 
 interface HeartbeatPlan {
   agent: StoredAgent;
@@ -253,22 +260,37 @@ export class MeshRegistry {
   }
 
   /**
-   * Graceful unregistration; unknown ids are a no-op.
+   * Graceful unregistration; unknown ids are a no-op. Unregistrations queued
+   * together share one transaction.
    *
    * @throws {StoreUnavailableError} when the store fails (nothing changed).
    */
   unregister(agentId: string): Promise<void> {
-    return this.#serialized(async () => {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#enqueue({ kind: "unregister", agentId, resolve, reject });
+    return promise;
+  }
+
+  /** Removes a batch of agents (ids may repeat or be unknown) in one transaction. */
+  async #storeUnregisters(batch: UnregisterJob[]): Promise<void> {
+    const now = Date.now();
+    const entries = new Map<string, AgentEntry>();
+    for (const { agentId } of batch) {
       const entry = this.#agents.get(agentId);
-      if (entry === undefined) return;
+      if (entry !== undefined) entries.set(agentId, entry);
+    }
+    if (entries.size > 0) {
       await this.#commit({
-        deletes: [agentId],
-        events: [newEvent("unregister", entry.agent, Date.now())],
+        deletes: [...entries.keys()],
+        events: [...entries.values()].map(({ agent }) => newEvent("unregister", agent, now)),
       });
-      this.#pendingLastSeen.delete(agentId);
-      this.#remove(agentId);
+      for (const agentId of entries.keys()) {
+        this.#pendingLastSeen.delete(agentId);
+        this.#remove(agentId);
+      }
       this.#version++;
-    });
+    }
+    for (const job of batch) job.resolve();
   }
 
   /**
@@ -381,9 +403,10 @@ export class MeshRegistry {
 
   /**
    * Runs queued mutations in order. Consecutive full heartbeats of distinct
-   * agents share one transaction (group commit); the short yield first lets
-   * concurrent requests join the batch. It lets go of `#draining` in the same
-   * step that finds the queue empty, so a job queued later starts a new run.
+   * agents share one transaction (group commit), and so do consecutive
+   * unregistrations; the short yield first lets concurrent requests join the
+   * batch. It lets go of `#draining` in the same step that finds the queue
+   * empty, so a job queued later starts a new run.
    */
   async #drain(): Promise<void> {
     try {
@@ -393,25 +416,38 @@ export class MeshRegistry {
         if (first.kind === "exclusive") {
           this.#jobs.shift();
           await first.run();
-          continue;
+        } else if (first.kind === "unregister") {
+          const batch = this.#takeBatch((job): job is UnregisterJob => job.kind === "unregister");
+          await this.#storeUnregisters(batch).catch((error) => {
+            for (const job of batch) job.reject(error);
+          });
+        } else {
+          // A batch holds one heartbeat per agent: a second one waits for the next batch.
+          const ids = new Set<string>();
+          const batch = this.#takeBatch((job): job is HeartbeatJob => {
+            if (job.kind !== "heartbeat" || ids.has(job.incoming.id)) return false;
+            ids.add(job.incoming.id);
+            return true;
+          });
+          await this.#storeHeartbeats(batch).catch((error) => {
+            for (const job of batch) job.reject(error);
+          });
         }
-        const batch: HeartbeatJob[] = [];
-        const ids = new Set<string>();
-        for (const job of this.#jobs) {
-          if (job.kind !== "heartbeat" || ids.has(job.incoming.id) || batch.length >= MAX_BATCH) {
-            break;
-          }
-          batch.push(job);
-          ids.add(job.incoming.id);
-        }
-        this.#jobs.splice(0, batch.length);
-        await this.#storeHeartbeats(batch).catch((error) => {
-          for (const job of batch) job.reject(error);
-        });
       }
     } finally {
       this.#draining = undefined;
     }
+  }
+
+  /** Takes the longest run of queued jobs (at most {@linkcode MAX_BATCH}) that `fits` accepts. */
+  #takeBatch<T extends Job>(fits: (job: Job) => job is T): T[] {
+    const batch: T[] = [];
+    for (const job of this.#jobs) {
+      if (batch.length >= MAX_BATCH || !fits(job)) break;
+      batch.push(job);
+    }
+    this.#jobs.splice(0, batch.length);
+    return batch;
   }
 
   async #commit(changes: StoreChanges): Promise<void> {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MeshRegistry } from "./registry.ts";
 import { SqliteStore } from "./sqlite_store.ts";
+import type { StoreChanges } from "./store.ts";
 import { validateRegistration } from "./validate.ts";
 
 const TIMING = {
@@ -44,6 +45,35 @@ Deno.test("MeshRegistry: a mutation queued just as the queue empties still runs"
       for (let hop = 0; hop < hops; hop++) await Promise.resolve();
     }
     assert.equal(registry.agentCount, 0);
+  } finally {
+    await registry.close();
+  }
+});
+
+/** A SQLite store that counts its transactions. */
+class CountingStore extends SqliteStore {
+  commits = 0;
+
+  override commit(changes: StoreChanges): Promise<void> {
+    this.commits++;
+    return super.commit(changes);
+  }
+}
+
+Deno.test("MeshRegistry: unregistrations queued together share one transaction", async () => {
+  const store = new CountingStore(":memory:");
+  const registry = new MeshRegistry(store, TIMING);
+  await registry.start();
+  try {
+    const ids = Array.from({ length: 20 }, (_, i) => `agent-${i}`);
+    await Promise.all(ids.map((id) => registry.heartbeat(content(id), [])));
+    const before = store.commits;
+    // A repeated id and an unknown one ride along without an error.
+    await Promise.all([...ids, "agent-3", "unknown"].map((id) => registry.unregister(id)));
+    assert.equal(store.commits - before, 1);
+    assert.equal(registry.agentCount, 0);
+    const events = await registry.listEvents({ type: "unregister", limit: 100 });
+    assert.deepEqual(events.map((event) => event.agent_id).sort(), ids.toSorted());
   } finally {
     await registry.close();
   }
