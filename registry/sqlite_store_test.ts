@@ -73,6 +73,26 @@ Deno.test("SqliteStore commit is all or nothing and survives reopening", async (
   });
 });
 
+Deno.test("SqliteStore deletes an agent's tools with it", async () => {
+  await withFile(async (path) => {
+    const store = new SqliteStore(path);
+    await store.commit({
+      writes: ["a", "b"].map((id) => ({ agent: stored(id), replaceTools: true })),
+    });
+    await store.commit({ deletes: ["a"] });
+    await store.close();
+    const db = new DatabaseSync(path);
+    try {
+      assert.deepEqual(
+        db.prepare("SELECT agent_id FROM agent_tools").all().map((row) => row.agent_id),
+        ["b"],
+      );
+    } finally {
+      db.close();
+    }
+  });
+});
+
 Deno.test("SqliteStore migrates a schema-1 file: tool rows move into their agents", async () => {
   await withFile(async (path) => {
     // A database as registry 0.1.0 (schema 1) wrote it.
