@@ -247,10 +247,10 @@ export class SqliteStore implements RegistryStore {
   }
 
   #transaction(work: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
+    this.#statement("BEGIN IMMEDIATE").run();
     try {
       work();
-      this.#db.exec("COMMIT");
+      this.#statement("COMMIT").run();
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw error;
