@@ -225,6 +225,7 @@ export class MeshRegistry {
       }
     }
     if (changed.length > 0) this.#version++;
+    const timestamp = new Date(now).toISOString();
     for (const [position, { agent, existing }] of plans.entries()) {
       const entry = this.#agents.get(agent.id)!;
       entry.seenVersion = this.#version;
@@ -232,7 +233,7 @@ export class MeshRegistry {
       resolve(registrationResponseJson(
         {
           status: "success",
-          timestamp: new Date(now).toISOString(),
+          timestamp,
           message: existing === undefined
             ? "Agent registered via heartbeat"
             : "Agent updated via heartbeat",
