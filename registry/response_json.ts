@@ -68,8 +68,9 @@ export function registrationResponseJson(
   fields: Omit<MeshRegistrationResponse, "dependencies_resolved">,
   dependenciesResolved: ReadonlyMap<string, readonly JsonText<unknown>[]>,
 ): JsonText<MeshRegistrationResponse> {
-  const { warnings, ...head } = fields;
-  let text = JSON.stringify(head).slice(0, -1) + ',"dependencies_resolved":{';
+  const { status, timestamp, message, agent_id, warnings } = fields;
+  let text = JSON.stringify({ status, timestamp, message, agent_id }).slice(0, -1) +
+    ',"dependencies_resolved":{';
   let separator = "";
   for (const [functionName, entries] of dependenciesResolved) {
     text += separator + JSON.stringify(functionName) + ":[";
