@@ -202,9 +202,7 @@ export class ResolutionCache {
   /** The current resolution of a declared dependency, with every available provider. */
   resolve(dependency: DeclaredDependency): RankedResolution {
     const ranking = this.#winning(dependency);
-    if (ranking === undefined) return { spec: firstSpec(dependency), providers: [] };
-    const { providers } = ranking.ranked!;
-    return { spec: ranking.spec, provider: providers[0], providers };
+    return ranking === undefined ? unresolved(dependency) : resolutionBy(ranking);
   }
 
   /**
@@ -213,10 +211,8 @@ export class ResolutionCache {
    */
   json(dependency: DeclaredDependency): JsonText<ResolvedDependency | UnresolvedDependency> {
     const ranking = this.#winning(dependency);
-    if (ranking === undefined) {
-      return dependencyResolutionJson({ spec: firstSpec(dependency), providers: [] });
-    }
-    return ranking.json ??= dependencyResolutionJson(this.resolve(dependency));
+    if (ranking === undefined) return dependencyResolutionJson(unresolved(dependency));
+    return ranking.json ??= dependencyResolutionJson(resolutionBy(ranking));
   }
 
   /** The first ranking of a declared dependency's specs that has a provider (current). */
@@ -277,8 +273,15 @@ function removeProvider(
   return true;
 }
 
-function firstSpec(dependency: DeclaredDependency): MeshToolDependencyRegistration {
-  return (dependency as Declared).specs[0].spec;
+/** The resolution a ranking gives (it has providers, and is current). */
+function resolutionBy({ spec, ranked }: SpecRanking): RankedResolution {
+  const { providers } = ranked!;
+  return { spec, provider: providers[0], providers };
+}
+
+/** The resolution of a declared dependency that no spec resolves. */
+function unresolved(dependency: DeclaredDependency): RankedResolution {
+  return { spec: (dependency as Declared).specs[0].spec, providers: [] };
 }
 
 /** Whether a provider's availability depends on other capabilities. */
