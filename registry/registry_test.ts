@@ -3,6 +3,7 @@ import { MeshRegistry } from "./registry.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { StoreChanges } from "./store.ts";
 import { validateRegistration } from "./validate.ts";
+import { agent } from "./tests/harness.ts";
 
 const TIMING = {
   healthCheckIntervalMs: 3_600_000,
@@ -24,10 +25,9 @@ async function settled<T>(promise: Promise<T>): Promise<T> {
 }
 
 function content(agentId: string) {
-  const result = validateRegistration({
-    agent_id: agentId,
-    tools: [{ function_name: "now", capability: "time" }],
-  });
+  const result = validateRegistration(
+    agent(agentId, [{ function_name: "now", capability: "time" }]),
+  );
   assert(result.ok);
   return result.content;
 }
