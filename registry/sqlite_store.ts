@@ -5,9 +5,14 @@
  * last commits may be lost on power loss), checkpoints on the registry's
  * health tick rather than inside commits, a versioned schema migrated on
  * open, every {@linkcode StoreChanges} applied in one transaction, prepared
- * statements reused. An agent's tools are one JSON text in a table of their
- * own, so agent rows stay small: updating the `last_seen` times of 10,000
- * agents on a health tick rewrites a few hundred pages, not 10,000.
+ * statements reused.
+ *
+ * An agent's tools are stored as one JSON text in a table of their own,
+ * once per distinct text: replicas of a service share one row, which the
+ * store counts its users of and deletes with the last one. A replica's
+ * registration then writes no tools at all, and agent rows stay small:
+ * updating the `last_seen` times of 10,000 agents on a health tick rewrites
+ * a few hundred pages, not 10,000.
  *
  * @module
  */
@@ -90,6 +95,7 @@ const MIGRATIONS: readonly Migration[] = [
    );
    INSERT INTO agent_tools (agent_id, tools) SELECT id, tools FROM agents;
    ALTER TABLE agents DROP COLUMN tools;`,
+  shareToolSets,
 ];
 
 /**
@@ -109,25 +115,47 @@ function moveToolsIntoAgents(db: DatabaseSync): void {
 }
 
 /**
- * Inserts or updates an agent row. An update, not a replace: the row's
- * tools (deleted with it) stay.
+ * Schema 5: each distinct tools text is stored once, in `tool_sets`, and
+ * agents refer to theirs by id (see the module doc).
+ */
+function shareToolSets(db: DatabaseSync): void {
+  db.exec(`CREATE TABLE tool_sets (id INTEGER PRIMARY KEY, tools TEXT NOT NULL);
+    ALTER TABLE agents ADD COLUMN tool_set INTEGER`);
+  const insertSet = db.prepare("INSERT INTO tool_sets (tools) VALUES (?)");
+  const setOfAgent = db.prepare("UPDATE agents SET tool_set = ? WHERE id = ?");
+  const ids = new Map<string, number | bigint>();
+  const rows = db.prepare("SELECT agent_id, tools FROM agent_tools").all() as unknown as {
+    agent_id: string;
+    tools: string;
+  }[];
+  for (const { agent_id, tools } of rows) {
+    let id = ids.get(tools);
+    if (id === undefined) {
+      id = insertSet.run(tools).lastInsertRowid;
+      ids.set(tools, id);
+    }
+    setOfAgent.run(id, agent_id);
+  }
+  db.exec("DROP TABLE agent_tools");
+}
+
+/**
+ * Inserts or updates an agent row. An update, not a replace; a null
+ * `tool_set` keeps the row's tools.
  */
 const UPSERT_AGENT = `INSERT INTO agents (id, name, agent_type, runtime, description, version,
-    http_host, http_port, namespace, status, created_at, updated_at, last_seen)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    http_host, http_port, namespace, status, created_at, updated_at, last_seen, tool_set)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO UPDATE SET name = excluded.name, agent_type = excluded.agent_type,
     runtime = excluded.runtime, description = excluded.description, version = excluded.version,
     http_host = excluded.http_host, http_port = excluded.http_port,
     namespace = excluded.namespace, status = excluded.status, created_at = excluded.created_at,
-    updated_at = excluded.updated_at, last_seen = excluded.last_seen`;
-
-/** Inserts or replaces an agent's tools. */
-const UPSERT_TOOLS = `INSERT INTO agent_tools (agent_id, tools) VALUES (?, ?)
-  ON CONFLICT (agent_id) DO UPDATE SET tools = excluded.tools`;
+    updated_at = excluded.updated_at, last_seen = excluded.last_seen,
+    tool_set = coalesce(excluded.tool_set, agents.tool_set)`;
 
 /** Every agent with its tools (none stored: null). */
-const SELECT_AGENTS = `SELECT agents.*, agent_tools.tools FROM agents
-  LEFT JOIN agent_tools ON agent_tools.agent_id = agents.id ORDER BY agents.id`;
+const SELECT_AGENTS = `SELECT agents.*, tool_sets.tools FROM agents
+  LEFT JOIN tool_sets ON tool_sets.id = agents.tool_set ORDER BY agents.id`;
 
 /**
  * Write-ahead log pages after which a commit checkpoints by itself; below it,
@@ -170,6 +198,13 @@ interface ToolRow {
   kwargs: string | null;
 }
 
+/** A stored tools text and how many agents use it. */
+interface ToolSet {
+  readonly id: number;
+  readonly tools: string;
+  users: number;
+}
+
 interface EventRow {
   event_type: string;
   agent_id: string;
@@ -192,6 +227,10 @@ interface EventRow {
 export class SqliteStore implements RegistryStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  /** The stored tool sets by their text (mirrors `tool_sets`, as committed). */
+  readonly #toolSets = new Map<string, ToolSet>();
+  /** The tool set of each agent that has one. */
+  readonly #toolSetOfAgent = new Map<string, ToolSet>();
 
   /**
    * Opens the database and migrates its schema.
@@ -210,6 +249,7 @@ export class SqliteStore implements RegistryStore {
       // Checkpoints run in maintain(), not inside commits; this only bounds the log (~40 MB).
       this.#db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
       this.#migrate();
+      this.#readToolSets();
     } catch (error) {
       this.#db.close();
       throw error;
@@ -237,6 +277,30 @@ export class SqliteStore implements RegistryStore {
     }
   }
 
+  /** Fills the tool set maps from the database (on open, and after a rollback undid changes). */
+  #readToolSets(): void {
+    this.#toolSets.clear();
+    this.#toolSetOfAgent.clear();
+    const byId = new Map<number, ToolSet>();
+    const sets = this.#db.prepare("SELECT id, tools FROM tool_sets").all() as unknown as {
+      id: number;
+      tools: string;
+    }[];
+    for (const { id, tools } of sets) {
+      const set: ToolSet = { id, tools, users: 0 };
+      byId.set(id, set);
+      this.#toolSets.set(tools, set);
+    }
+    const users = this.#db.prepare("SELECT id, tool_set FROM agents WHERE tool_set IS NOT NULL")
+      .all() as unknown as { id: string; tool_set: number }[];
+    for (const { id, tool_set } of users) {
+      const set = byId.get(tool_set);
+      if (set === undefined) continue;
+      set.users++;
+      this.#toolSetOfAgent.set(id, set);
+    }
+  }
+
   #statement(sql: string): StatementSync {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
@@ -253,6 +317,7 @@ export class SqliteStore implements RegistryStore {
       this.#statement("COMMIT").run();
     } catch (error) {
       this.#db.exec("ROLLBACK");
+      this.#readToolSets();
       throw error;
     }
   }
@@ -286,7 +351,10 @@ export class SqliteStore implements RegistryStore {
     }
     if (changes.deletes !== undefined) {
       const deleteAgent = this.#statement("DELETE FROM agents WHERE id = ?");
-      for (const id of changes.deletes) deleteAgent.run(id);
+      for (const id of changes.deletes) {
+        deleteAgent.run(id);
+        this.#releaseToolSet(id);
+      }
     }
     if (changes.events !== undefined) {
       const insert = this.#statement(
@@ -305,6 +373,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   #writeAgent(agent: StoredAgent, replaceTools: boolean): void {
+    const toolSet = replaceTools ? this.#useToolSet(agent.id, JSON.stringify(agent.tools)) : null;
     this.#statement(UPSERT_AGENT).run(
       agent.id,
       agent.name,
@@ -319,10 +388,33 @@ export class SqliteStore implements RegistryStore {
       agent.created_at,
       agent.updated_at,
       agent.last_seen,
+      toolSet?.id ?? null,
     );
-    if (replaceTools) {
-      this.#statement(UPSERT_TOOLS).run(agent.id, JSON.stringify(agent.tools));
+  }
+
+  /** The tool set with text `tools`, stored when new, now the agent's (in place of its old one). */
+  #useToolSet(agentId: string, tools: string): ToolSet {
+    let set = this.#toolSets.get(tools);
+    if (set === undefined) {
+      const { lastInsertRowid } = this.#statement("INSERT INTO tool_sets (tools) VALUES (?)")
+        .run(tools);
+      set = { id: Number(lastInsertRowid), tools, users: 0 };
+      this.#toolSets.set(tools, set);
     }
+    set.users++;
+    this.#releaseToolSet(agentId);
+    this.#toolSetOfAgent.set(agentId, set);
+    return set;
+  }
+
+  /** Lets go of the agent's tool set, deleting it when no other agent uses it. */
+  #releaseToolSet(agentId: string): void {
+    const set = this.#toolSetOfAgent.get(agentId);
+    if (set === undefined) return;
+    this.#toolSetOfAgent.delete(agentId);
+    if (--set.users > 0) return;
+    this.#statement("DELETE FROM tool_sets WHERE id = ?").run(set.id);
+    this.#toolSets.delete(set.tools);
   }
 
   /** Events matching `query`, newest first. */

@@ -73,24 +73,65 @@ Deno.test("SqliteStore commit is all or nothing and survives reopening", async (
   });
 });
 
-Deno.test("SqliteStore deletes an agent's tools with it", async () => {
+Deno.test("SqliteStore stores shared tools once and deletes them with their last agent", async () => {
   await withFile(async (path) => {
-    const store = new SqliteStore(path);
-    await store.commit({
-      writes: ["a", "b"].map((id) => ({ agent: stored(id), replaceTools: true })),
+    const other = (id: string) => ({
+      ...stored(id),
+      tools: [{ ...stored(id).tools[0], version: "2.0.0" }],
     });
-    await store.commit({ deletes: ["a"] });
-    await store.close();
-    const db = new DatabaseSync(path);
+    const store = new SqliteStore(path);
+    const toolSets = () => {
+      const db = new DatabaseSync(path);
+      try {
+        return db.prepare("SELECT tools FROM tool_sets ORDER BY id").all()
+          .map((row) => JSON.parse(row.tools as string)[0].version);
+      } finally {
+        db.close();
+      }
+    };
     try {
-      assert.deepEqual(
-        db.prepare("SELECT agent_id FROM agent_tools").all().map((row) => row.agent_id),
-        ["b"],
-      );
+      await store.commit({
+        writes: [stored("a"), stored("b"), other("c")].map((agent) => ({
+          agent,
+          replaceTools: true,
+        })),
+      });
+      assert.deepEqual(toolSets(), ["1.0.0", "2.0.0"]);
+      await store.commit({ deletes: ["a"] });
+      assert.deepEqual(toolSets(), ["1.0.0", "2.0.0"], "b still uses the first set");
+      // b moves to the second set: the first has no agent left.
+      await store.commit({ writes: [{ agent: other("b"), replaceTools: true }] });
+      assert.deepEqual(toolSets(), ["2.0.0"]);
     } finally {
-      db.close();
+      await store.close();
+    }
+    // Reopened, the store counts the users again: the set goes with the last of them.
+    const reopened = new SqliteStore(path);
+    try {
+      assert.deepEqual(await reopened.loadAgents(), [other("b"), other("c")]);
+      await reopened.commit({ deletes: ["b"] });
+      assert.deepEqual(toolSets(), ["2.0.0"]);
+      await reopened.commit({ deletes: ["c", "unknown"] });
+      assert.deepEqual(toolSets(), []);
+    } finally {
+      await reopened.close();
     }
   });
+});
+
+Deno.test("SqliteStore forgets the tool sets of a failed commit", async () => {
+  const store = new SqliteStore(":memory:");
+  try {
+    const broken = { ...stored("b"), name: null as unknown as string };
+    // "a" stores a new tool set before "b" fails the transaction.
+    await assert.rejects(store.commit({
+      writes: [stored("a"), broken].map((agent) => ({ agent, replaceTools: true })),
+    }));
+    await store.commit({ writes: [{ agent: stored("c"), replaceTools: true }] });
+    assert.deepEqual(await store.loadAgents(), [stored("c")]);
+  } finally {
+    await store.close();
+  }
 });
 
 Deno.test("SqliteStore migrates a schema-1 file: tool rows move into their agents", async () => {
