@@ -181,6 +181,8 @@ interface AgentRow {
   created_at: number;
   updated_at: number;
   last_seen: number;
+  tool_set: number | null;
+  /** The text of the agent's tool set (joined). */
   tools: string | null;
 }
 
