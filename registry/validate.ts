@@ -26,6 +26,29 @@ export const MAX_DESCRIPTION_LENGTH = 256;
 
 const jsonObject = z.record(z.string(), z.unknown());
 
+/** A host name or IPv4 address (letters, digits, `-`, `.`, `_`). */
+const HOST_NAME = /^[A-Za-z0-9_.-]{1,253}$/;
+/** An IPv6 address, with an optional zone, optionally in brackets. */
+const IPV6_HOST =
+  /^(?:\[[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?\]|[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?)$/;
+
+/**
+ * Whether `host` can stand in an agent's endpoint URL: empty (no host), a
+ * host name, or an IPv4 or IPv6 address. Spaces, slashes, ports and the like
+ * would make an endpoint nobody can call.
+ *
+ * @example
+ * ```ts
+ * import { isHttpHost } from "./validate.ts";
+ * isHttpHost("10.0.0.5"); // true
+ * isHttpHost("::1"); // true
+ * isHttpHost("host/path"); // false
+ * ```
+ */
+export function isHttpHost(host: string): boolean {
+  return host === "" || HOST_NAME.test(host) || (host.includes(":") && IPV6_HOST.test(host));
+}
+
 const kwargsSchema: z.ZodType<MeshToolKwargs> = z.looseObject({
   timeout: z.number().nonnegative().optional(),
   retry_count: z.int().nonnegative().optional(),
@@ -74,7 +97,9 @@ export const registrationSchema: z.ZodType<MeshAgentRegistration> = z.object({
   name: z.string().min(1).optional(),
   version: z.string().optional(),
   description: z.string().optional(),
-  http_host: z.string().optional(),
+  http_host: z.string().refine(isHttpHost, {
+    error: "must be a host name or an IP address",
+  }).optional(),
   http_port: z.int().min(0).max(65535).optional(),
   timestamp: z.string().optional(),
   namespace: z.string().min(1).optional(),
@@ -158,7 +183,9 @@ export function isRegistration(body: unknown): body is MeshAgentRegistration {
   return typeof agent_id === "string" && AGENT_ID_PATTERN.test(agent_id) &&
     (agent_type === undefined || AGENT_TYPES.includes(agent_type as MeshAgentType)) &&
     optionalString(body.runtime) && optionalString(name, 1) && optionalString(body.version) &&
-    optionalString(body.description) && optionalString(body.http_host) &&
+    optionalString(body.description) &&
+    (body.http_host === undefined ||
+      (typeof body.http_host === "string" && isHttpHost(body.http_host))) &&
     (http_port === undefined ||
       (Number.isSafeInteger(http_port) && (http_port as number) >= 0 &&
         (http_port as number) <= 65535)) &&

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { isRegistration, registrationSchema, validateRegistration } from "./validate.ts";
+import {
+  isHttpHost,
+  isRegistration,
+  registrationSchema,
+  validateRegistration,
+} from "./validate.ts";
 
 const TESTDATA = new URL("../../shared/mcp-mesh-api/testdata/", import.meta.url);
 
@@ -109,4 +114,18 @@ Deno.test("validateRegistration stores the same content whichever path validated
     { capability: "e", required: true },
     { capability: "g" },
   ]);
+});
+
+Deno.test("isHttpHost takes names and addresses, not URL pieces", () => {
+  for (const host of ["", "localhost", "Example.COM", "my_service", "10.0.0.5", "0.0.0.0"]) {
+    assert.ok(isHttpHost(host), host);
+  }
+  for (const host of ["::1", "[::1]", "fe80::1%eth0", "::ffff:10.0.0.5"]) {
+    assert.ok(isHttpHost(host), host);
+  }
+  for (
+    const host of ["a b", "host/path", "example.com:80", "http://x", "x@y", "[::1", "::1]", "[]"]
+  ) {
+    assert.ok(!isHttpHost(host), host);
+  }
 });

@@ -21,6 +21,8 @@ const badBodies: [string, unknown, string, number?][] = [
   ["agent_id too long", { agent_id: "a".repeat(65), tools: [tool] }, "agent_id"],
   ["agent_id empty", { agent_id: "", tools: [tool] }, "agent_id"],
   ["wrong type: port", agent("x", [tool], { http_port: "80" as unknown as number }), "http_port"],
+  ["host with a space and a slash", agent("x", [tool], { http_host: "evil host/" }), "http_host"],
+  ["host with a port", agent("x", [tool], { http_host: "example.com:80" }), "http_host"],
   ["wrong type: tools", { agent_id: "x", tools: {} }, "tools"],
   [
     "missing capability",
