@@ -53,6 +53,7 @@ export function endpointOf(host: string, port: number): string {
 export function providersOfAgent(agent: StoredAgent): Provider[] {
   const endpoint = endpointOf(agent.http_host, agent.http_port);
   const healthy = agent.status === "healthy";
+  const stdioOnly = agent.http_port === 0;
   return agent.tools.map((tool) => {
     const provider: Provider = {
       agentId: agent.id,
@@ -64,6 +65,7 @@ export function providersOfAgent(agent: StoredAgent): Provider[] {
       namespace: agent.namespace,
       endpoint,
       healthy,
+      stdioOnly,
       requiredDependencies: tool.dependencies.filter(isRequired),
       // Declared now, even when undefined, so that every provider has the same shape.
       kwargs: tool.kwargs,

@@ -52,7 +52,8 @@ function randomAgent(next: () => number, id: string, healthy: boolean): StoredAg
     });
   }
   return storedAgent(id, tools, {
-    http_port: 9000 + Math.floor(next() * 100),
+    // Port 0: a stdio-only agent, never available over HTTP.
+    http_port: next() < 0.05 ? 0 : 9000 + Math.floor(next() * 100),
     namespace: next() < 0.1 ? "other" : "default",
     status: healthy ? "healthy" : "unhealthy",
   });

@@ -10,9 +10,10 @@
  *   compared as an exact string;
  * - a dependency given as an array of specs is a fallback chain: the first
  *   spec that resolves wins;
- * - only available providers qualify: healthy, with every `required`
- *   dependency resolved to an available provider (transitively; a cycle of
- *   required edges makes its members unavailable);
+ * - only available providers qualify: healthy, reachable over HTTP (an agent
+ *   with `http_port` 0 serves stdio only), with every `required` dependency
+ *   resolved to an available provider (transitively; a cycle of required
+ *   edges makes its members unavailable);
  * - among candidates the choice is deterministic: higher tag score, then
  *   highest version, then agent id and function name ascending.
  *
@@ -49,6 +50,8 @@ export interface Provider {
   kwargs?: MeshToolKwargs;
   /** Whether the provider agent is healthy. */
   healthy: boolean;
+  /** True when the agent has no HTTP endpoint (`http_port` 0: it serves stdio only). */
+  stdioOnly?: boolean;
   /** The tool's dependencies that are `required` (they gate its availability). */
   requiredDependencies: readonly MeshDependencyEntry[];
   /** JSON of this provider as a chosen one, minus its `}` (a memo `response_json.ts` fills). */
@@ -73,16 +76,21 @@ export interface Availability {
 
 const AVAILABLE: Availability = Object.freeze({ available: true });
 const UNHEALTHY: Availability = Object.freeze({ available: false, reason: "agent unhealthy" });
+const NO_ENDPOINT: Availability = Object.freeze({
+  available: false,
+  reason: "no HTTP endpoint (http_port 0: stdio only)",
+});
 
 /** Tells whether a provider is available. */
 export type AvailabilityCheck = (provider: Provider) => Availability;
 
 /**
- * Availability of a provider without `required` dependencies: its health
- * alone (the topology cannot change it). Do not use it on other providers.
+ * Availability of a provider without `required` dependencies: its health and
+ * its HTTP endpoint alone (the topology cannot change them). Do not use it on
+ * other providers.
  */
 export function healthAvailability(provider: Provider): Availability {
-  return provider.healthy ? AVAILABLE : UNHEALTHY;
+  return !provider.healthy ? UNHEALTHY : provider.stdioOnly ? NO_ENDPOINT : AVAILABLE;
 }
 
 /** Outcome of resolving one declared dependency. */
@@ -459,9 +467,14 @@ export function isRequired(entry: MeshDependencyEntry): boolean {
 
 /**
  * Creates a memoized availability check over `index`. Build a new one
- * whenever the topology changes. Cycles of required dependencies terminate:
- * a provider met again while its own availability is being decided counts as
- * unavailable.
+ * whenever the topology changes.
+ *
+ * Availability is the least fixed point of the rule "healthy, and every
+ * required dependency resolves to an available provider": a cycle of
+ * required edges makes its members unavailable unless a provider outside the
+ * cycle carries it. The first question about a gated provider decides every
+ * gated provider it reaches through required dependencies at once, so the
+ * answers do not depend on the order of the questions.
  *
  * @example
  * ```ts
@@ -472,30 +485,85 @@ export function isRequired(entry: MeshDependencyEntry): boolean {
  */
 export function createAvailabilityCheck(index: ProviderIndex): AvailabilityCheck {
   const decided = new Map<Provider, Availability>();
-  const deciding = new Set<Provider>();
   const check: AvailabilityCheck = (provider) => {
-    if (!provider.healthy || provider.requiredDependencies.length === 0) {
-      return healthAvailability(provider);
+    const own = healthAvailability(provider);
+    if (own !== AVAILABLE || provider.requiredDependencies.length === 0) return own;
+    let known = decided.get(provider);
+    if (known === undefined) {
+      decideGated(index, reachableGated(index, provider, decided), decided);
+      known = decided.get(provider)!;
     }
-    const known = decided.get(provider);
-    if (known !== undefined) return known;
-    if (deciding.has(provider)) {
-      return { available: false, reason: "cycle of required dependencies" };
-    }
-    deciding.add(provider);
-    let result = AVAILABLE;
-    for (const entry of provider.requiredDependencies) {
-      if (resolveEntry(entry, index, check).provider === undefined) {
-        result = {
-          available: false,
-          reason: `required dep '${specsOf(entry)[0].capability}' unresolved`,
-        };
-        break;
-      }
-    }
-    deciding.delete(provider);
-    decided.set(provider, result);
-    return result;
+    return known;
   };
   return check;
+}
+
+/** Whether a provider's availability depends on other providers (healthy, with required deps). */
+function isGatedAndHealthy(provider: Provider): boolean {
+  return provider.requiredDependencies.length > 0 && healthAvailability(provider) === AVAILABLE;
+}
+
+/** The undecided gated providers that `start` reaches through required dependencies, itself included. */
+function reachableGated(
+  index: ProviderIndex,
+  start: Provider,
+  decided: ReadonlyMap<Provider, Availability>,
+): Provider[] {
+  const reached = [start];
+  const seen = new Set(reached);
+  for (let position = 0; position < reached.length; position++) {
+    for (const entry of reached[position].requiredDependencies) {
+      for (const spec of specsOf(entry)) {
+        for (const candidate of index.providersOf(spec.capability)) {
+          if (seen.has(candidate) || decided.has(candidate) || !isGatedAndHealthy(candidate)) {
+            continue;
+          }
+          seen.add(candidate);
+          reached.push(candidate);
+        }
+      }
+    }
+  }
+  return reached;
+}
+
+/**
+ * Decides `pending` (a closure under required dependencies) by iteration from
+ * "all unavailable": a provider becomes available once each of its required
+ * dependencies resolves through providers already known to be.
+ */
+function decideGated(
+  index: ProviderIndex,
+  pending: readonly Provider[],
+  decided: Map<Provider, Availability>,
+): void {
+  const available = new Set<Provider>();
+  const sofar: AvailabilityCheck = (provider) => {
+    if (!isGatedAndHealthy(provider)) return healthAvailability(provider);
+    return decided.get(provider) ??
+      (available.has(provider) ? AVAILABLE : { available: false });
+  };
+  const unresolvedOf = (provider: Provider) =>
+    provider.requiredDependencies.find((entry) =>
+      resolveEntry(entry, index, sofar).provider === undefined
+    );
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const provider of pending) {
+      if (available.has(provider) || unresolvedOf(provider) !== undefined) continue;
+      available.add(provider);
+      grew = true;
+    }
+  }
+  for (const provider of pending) {
+    const unresolved = unresolvedOf(provider);
+    decided.set(
+      provider,
+      unresolved === undefined ? AVAILABLE : {
+        available: false,
+        reason: `required dep '${specsOf(unresolved)[0].capability}' unresolved`,
+      },
+    );
+  }
 }

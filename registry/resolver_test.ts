@@ -181,6 +181,21 @@ Deno.test("availability: a cycle of required dependencies terminates as unavaila
   assert.equal(resolve({ capability: "cs" }, self), undefined);
 });
 
+Deno.test("availability: a cycle carried from outside is available, whatever is asked first", () => {
+  // a needs cb; b (cb) needs ca; c also provides cb and needs nothing. So a is
+  // available through c, and then b through a: the cycle a-b is carried by c.
+  const a = provider("a", "ca", { requiredDependencies: [{ capability: "cb", required: true }] });
+  const b = provider("b", "cb", { requiredDependencies: [{ capability: "ca", required: true }] });
+  const c = provider("c", "cb");
+  for (const order of [[a, b], [b, a]]) {
+    const check = createAvailabilityCheck(indexOf(a, b, c));
+    for (const asked of order) assert.deepEqual(check(asked), { available: true }, asked.agentId);
+  }
+  const withoutC = createAvailabilityCheck(indexOf(a, b));
+  assert.deepEqual(withoutC(b), { available: false, reason: "required dep 'ca' unresolved" });
+  assert.deepEqual(withoutC(a), { available: false, reason: "required dep 'cb' unresolved" });
+});
+
 Deno.test("pickProvider: a self-dependency resolves (optional edge)", () => {
   const time = provider("svc", "time_service", { functionName: "get_current_time" });
   const index = indexOf(time);

@@ -214,6 +214,38 @@ Deno.test("resolution over HTTP: tags, versions, namespace, fallback chains, req
   });
 });
 
+Deno.test("a stdio-only agent (http_port 0) is listed but never handed out", async () => {
+  await withRegistry(async (registry) => {
+    const stdio = await registry.post(
+      "/heartbeat",
+      agent("stdio", [{ function_name: "now", capability: "time" }], { http_port: 0 }),
+    );
+    assert.equal(stdio.status, 200);
+    const wants = agent("consumer", [{
+      function_name: "f",
+      capability: "c",
+      dependencies: [{ capability: "time" }],
+    }]);
+    let consumer = await registry.post("/heartbeat", wants);
+    assert.deepEqual(consumer.body.dependencies_resolved.f, [
+      { capability: "time", status: "unresolved" },
+    ]);
+    const info = await registry.get("/agents/stdio");
+    assert.equal(info.body.capabilities[0].available, false);
+    assert.equal(
+      info.body.capabilities[0].unavailable_reason,
+      "no HTTP endpoint (http_port 0: stdio only)",
+    );
+    // The same agent on a port is a provider again.
+    await registry.post(
+      "/heartbeat",
+      agent("stdio", [{ function_name: "now", capability: "time" }], { http_port: 9300 }),
+    );
+    consumer = await registry.post("/heartbeat", wants);
+    assert.equal(consumer.body.dependencies_resolved.f[0].endpoint, "http://127.0.0.1:9300");
+  });
+});
+
 Deno.test("HEAD /heartbeat/{id}: 410 unknown, 200 unchanged, 202 after topology changes", async () => {
   await withRegistry(async (registry) => {
     const head = (id: string) => registry.send("HEAD", `/heartbeat/${id}`);
