@@ -188,10 +188,11 @@ function listAgents(registry: MeshRegistry, request: Request): Response {
       field: "status",
     });
   }
-  const agents = registry.listAgents({
-    capability: query.get("capability") ?? undefined,
-    status: status as AgentStatus | undefined,
-  });
+  const capability = query.get("capability") ?? undefined;
+  if (capability === "") {
+    throw new BadRequest(400, "invalid capability: must not be empty", { field: "capability" });
+  }
+  const agents = registry.listAgents({ capability, status: status as AgentStatus | undefined });
   const response: AgentsListResponse = { agents, count: agents.length, timestamp: now() };
   return json(200, response);
 }

@@ -3,8 +3,9 @@
  * `PORT`, `DATABASE_URL`, `HEALTH_CHECK_INTERVAL`,
  * `DEFAULT_TIMEOUT_THRESHOLD`, `DEFAULT_EVICTION_THRESHOLD`,
  * `MCP_MESH_REGISTRY_TOKEN` and the flags `--host`, `--port`, `--db`,
- * `--token`. Prints one line with its URL and database, shuts down cleanly
- * on SIGINT/SIGTERM, exits 2 on invalid configuration.
+ * `--token` (`--help` lists them). Prints one line with its URL and
+ * database, shuts down cleanly on SIGINT/SIGTERM (and says so), exits 2 on
+ * invalid configuration.
  *
  * @example
  * ```sh
@@ -24,6 +25,21 @@ export const EXIT_CONFIG = 2;
 /** Exit status when the registry cannot start (port in use, unusable database). */
 export const EXIT_START = 1;
 
+const USAGE = `Usage: deno task registry [--host HOST] [--port PORT] [--db DATABASE] [--token TOKEN]
+
+Runs the mcp-mesh registry. Flags override the environment:
+
+  --host HOST     interface to bind (env HOST, default 127.0.0.1)
+  --port PORT     port, 0 for a free one (env PORT, default 8000)
+  --db DATABASE   SQLite path, :memory:, sqlite:///abs or file: URL
+                  (env DATABASE_URL, default mcp_mesh_registry.db)
+  --token TOKEN   bearer token the write routes require
+                  (env MCP_MESH_REGISTRY_TOKEN, default none)
+  -h, --help      show this help
+
+Environment only (seconds): HEALTH_CHECK_INTERVAL (10),
+DEFAULT_TIMEOUT_THRESHOLD (20), DEFAULT_EVICTION_THRESHOLD (60).`;
+
 /**
  * Runs the registry until SIGINT or SIGTERM; resolves to the exit status.
  *
@@ -34,12 +50,16 @@ export async function main(
   args: string[],
   env: (name: string) => string | undefined,
 ): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   let config: RegistryConfig;
   try {
     config = parseConfig(args, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`registry: invalid configuration: ${error.message}`);
+    console.error(`registry: invalid configuration: ${error.message} (see --help)`);
     return EXIT_CONFIG;
   }
   let registry;
@@ -51,12 +71,15 @@ export async function main(
   }
   const database = config.databaseUrl === ":memory:" ? ":memory:" : resolve(config.databaseUrl);
   console.log(`mcp-mesh registry listening on ${registry.url} (database: ${database})`);
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<Deno.Signal>();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
-  await stopped;
-  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  const listeners = signals.map((signal) => [signal, () => stop(signal)] as const);
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  const signal = await stopped;
+  for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  console.log(`mcp-mesh registry stopping (${signal})`);
   await registry.close();
+  console.log("mcp-mesh registry stopped");
   return 0;
 }
 

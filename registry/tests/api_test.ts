@@ -366,6 +366,9 @@ Deno.test("GET /agents, /agents/{id}, DELETE /agents/{id} and GET /events", asyn
     const badStatus = await registry.get("/agents?status=sleepy");
     assert.equal(badStatus.status, 400);
     assert.equal(badStatus.body.details.field, "status");
+    const emptyCapability = await registry.get("/agents?capability=");
+    assert.equal(emptyCapability.status, 400);
+    assert.equal(emptyCapability.body.details.field, "capability");
 
     const lonely = (await registry.get("/agents/lonely")).body;
     assert.equal(lonely.endpoint, "http://127.0.0.1:9000", "0.0.0.0 is reported as loopback");
