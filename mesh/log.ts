@@ -31,9 +31,20 @@ export function createLogger(name: string): Logger {
   };
 }
 
-/** One-line description of an error, including its `cause` (fetch hides the reason there). */
+/**
+ * One-line description of an error, including its `cause` (fetch hides the
+ * reason there) unless the message already tells it.
+ *
+ * @example
+ * ```ts
+ * import { describeError } from "./log.ts";
+ * describeError(new TypeError("fetch failed", { cause: new Error("refused") })); // "fetch failed: refused"
+ * ```
+ */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`;
+  const { message, cause } = error;
+  return cause instanceof Error && !message.includes(cause.message)
+    ? `${message}: ${cause.message}`
+    : message;
 }
