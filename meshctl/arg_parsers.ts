@@ -25,11 +25,20 @@ export function parsePort(value: string): number {
   return port;
 }
 
-/** A non-negative whole count. */
-export function parseCount(value: string): number {
-  const count = Number(value);
-  if (value.trim() === "" || !Number.isInteger(count) || count < 0) {
-    throw new InvalidArgumentError("expected a whole number, 0 or more.");
-  }
-  return count;
+/**
+ * A parser of whole counts from `min` to `max` (inclusive), for options
+ * such as `-n, --limit <count>`.
+ */
+export function countParser(min: number, max: number = Infinity): (value: string) => number {
+  const range = max === Infinity ? `, ${min} or more` : ` from ${min} to ${max}`;
+  return (value: string): number => {
+    const count = Number(value);
+    if (value.trim() === "" || !Number.isInteger(count) || count < min || count > max) {
+      throw new InvalidArgumentError(`expected a whole number${range}.`);
+    }
+    return count;
+  };
 }
+
+/** A non-negative whole count. */
+export const parseCount: (value: string) => number = countParser(0);

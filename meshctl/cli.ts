@@ -28,7 +28,10 @@ export function createProgram(): Command {
     .addOption(
       new Option("--registry-url <url>", "registry to talk to")
         .env("MCP_MESH_REGISTRY_URL")
-        .default(DEFAULT_REGISTRY_URL),
+        .default(
+          DEFAULT_REGISTRY_URL,
+          `the registry of the mesh \`start -d\` runs from MCP_MESH_HOME, else ${DEFAULT_REGISTRY_URL}`,
+        ),
     )
     .option("--debug", "print stack traces and internal details on errors", false)
     .showSuggestionAfterError()
@@ -40,7 +43,7 @@ export function createProgram(): Command {
       "after",
       `
 Environment:
-  MCP_MESH_REGISTRY_URL  default for --registry-url
+  MCP_MESH_REGISTRY_URL  default for --registry-url (over a detached mesh's registry)
   MCP_MESH_HOME          where detached runs keep pid files and logs (default ~/.mcp-mesh)
   NO_COLOR               disable colours (they are also off when output is not a terminal)
 

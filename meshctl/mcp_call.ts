@@ -9,10 +9,9 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { closestNames } from "./closest.ts";
+import { availableNames, unknownNameHint } from "./closest.ts";
 import { CliError } from "./errors.ts";
 import { describeNetworkError } from "./registry_client.ts";
-import { didYouMean } from "./tool_target.ts";
 import denoConfig from "./deno.json" with { type: "json" };
 
 /** A progress notification of a streaming tool (MCP `notifications/progress` params). */
@@ -43,6 +42,36 @@ export interface ToolResult {
   structuredContent?: Record<string, unknown>;
   /** True when the tool reports a failure. */
   isError?: boolean;
+}
+
+/** The agent called directly has no tool of that name (see {@linkcode CallOptions.verifyTool}). */
+export class UnknownToolError extends CliError {
+  /** The name asked for. */
+  readonly tool: string;
+  /** The agent's MCP endpoint. */
+  readonly url: URL;
+  /** The tools the agent lists. */
+  readonly tools: string[];
+
+  /**
+   * @param tool The name asked for.
+   * @param url The agent's MCP endpoint.
+   * @param tools The tools the agent lists.
+   * @param providedBy The tool whose capability is `tool`, when known.
+   */
+  constructor(tool: string, url: URL, tools: string[], providedBy?: string) {
+    const capability = providedBy
+      ? `: "${tool}" is the capability of tool ${providedBy} (--agent-url takes tool names)`
+      : "";
+    const hint = providedBy
+      ? availableNames(tools, "tools")
+      : unknownNameHint(tool, tools, "tools");
+    super(`unknown tool "${tool}" at ${url}${capability}${hint}`);
+    this.name = "UnknownToolError";
+    this.tool = tool;
+    this.url = url;
+    this.tools = tools;
+  }
 }
 
 /** Options of {@linkcode callTool}. */
@@ -85,11 +114,7 @@ export async function callTool(
     if (options.verifyTool) {
       const { tools } = await client.listTools(undefined, { timeout: options.timeoutMs });
       const names = (tools as { name: string }[]).map((entry) => entry.name);
-      if (!names.includes(tool)) {
-        throw new CliError(
-          `unknown tool "${tool}" at ${url}${didYouMean(closestNames(tool, names))}`,
-        );
-      }
+      if (!names.includes(tool)) throw new UnknownToolError(tool, url, names);
     }
     try {
       return await client.callTool({ name: tool, arguments: args }, undefined, {

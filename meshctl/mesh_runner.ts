@@ -57,6 +57,7 @@ export class MeshRunner {
   readonly #options: MeshRunOptions;
   readonly #exitCodes = new Map<AgentProcess, number>();
   readonly #restarting = new Set<AgentProcess>();
+  readonly #cleanups = new Set<Promise<void>>();
   #registry?: RunningRegistry;
   #watchers: DirectoryWatcher[] = [];
   #tracker?: Promise<void>;
@@ -148,6 +149,7 @@ export class MeshRunner {
       this.#options.output.info(`stopping ${running.map((agent) => agent.name).join(", ")}…`);
     }
     await Promise.all(running.map((agent) => agent.stop(this.#options.graceMs)));
+    await Promise.all(this.#cleanups);
     await this.#tracker;
     if (this.#registry) {
       await this.#registry.close();
@@ -219,9 +221,37 @@ export class MeshRunner {
       const { output } = this.#options;
       if (status.success) output.info(`${agent.name}: exited ${how}`);
       else output.warn(`${agent.name}: exited ${how}`);
+      const cleanup = this.#unregisterDead(agent.name, agent.agentId, agent.urls);
+      this.#cleanups.add(cleanup);
+      cleanup.finally(() => this.#cleanups.delete(cleanup));
     }
     this.#options.onChange?.();
     this.#checkIdle();
+  }
+
+  /**
+   * Removes the registry entry of an agent whose process ended without
+   * unregistering (killed, crashed), so that consumers stop getting it at
+   * once instead of after the registry's health timeout. The entry is found
+   * by the id matched at registration, else by the URLs the process printed.
+   */
+  async #unregisterDead(name: string, agentId: string | undefined, urls: URL[]): Promise<void> {
+    const { output } = this.#options;
+    const registry = new RegistryClient(this.registryUrl, { timeoutMs: 3_000 });
+    try {
+      const entry = agentId
+        ? await registry.getAgent(agentId)
+        : (await registry.listAgents()).agents.find((info) =>
+          urls.some((url) => sameServer(info.endpoint, url))
+        );
+      if (!entry) return;
+      await registry.unregisterAgent(entry.id);
+      output.info(`${name}: unregistered ${entry.id} from the registry (its process is gone)`);
+    } catch (error) {
+      // Best effort: the registry's health monitor removes the entry anyway.
+      const reason = error instanceof Error ? error.message : String(error);
+      output.warn(`${name}: could not unregister it from the registry: ${reason}`);
+    }
   }
 
   #checkIdle(): void {

@@ -104,6 +104,18 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * `DELETE /agents/{id}`: unregisters an agent, sending the bearer token of
+   * `MCP_MESH_REGISTRY_TOKEN` when set (registries with a token require it).
+   */
+  async unregisterAgent(id: string): Promise<void> {
+    const token = Deno.env.get("MCP_MESH_REGISTRY_TOKEN");
+    await this.#request(`/agents/${encodeURIComponent(id)}`, {
+      method: "DELETE",
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+  }
+
   /** `GET /events` with optional filters. */
   events(query: EventQuery = {}): Promise<EventsHistoryResponse> {
     const params = new URLSearchParams();
@@ -115,9 +127,23 @@ export class RegistryClient {
   }
 
   async #get<T>(path: string): Promise<T> {
+    const text = await this.#request(path);
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new CliError(
+        `the registry at ${this.url} answered ${path} with something that is not JSON; is it an MCP Mesh registry?`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Sends a request and returns the body of a 2xx answer. */
+  async #request(path: string, init: RequestInit = {}): Promise<string> {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
+        ...init,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
@@ -133,14 +159,7 @@ export class RegistryClient {
     if (!response.ok) {
       throw new RegistryHttpError(response.status, `${this.url}${path}`, errorMessage(text));
     }
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      throw new CliError(
-        `the registry at ${this.url} answered ${path} with something that is not JSON; is it an MCP Mesh registry?`,
-        { cause: error },
-      );
-    }
+    return text;
   }
 }
 

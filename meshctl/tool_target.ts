@@ -6,7 +6,7 @@
  */
 
 import type { AgentInfo, AgentStatus, CapabilityInfo } from "@mesh/sdk/protocol";
-import { closestNames } from "./closest.ts";
+import { unknownNameHint } from "./closest.ts";
 import { CliError } from "./errors.ts";
 
 /** A parsed `[agent:]tool` reference. */
@@ -61,8 +61,13 @@ export function chooseProvider(agents: AgentInfo[], ref: ToolRef): ToolTarget {
     ? agents.filter((agent) => agent.id === ref.agent || agent.name === ref.agent)
     : agents;
   if (ref.agent && scoped.length === 0) {
-    const suggestions = closestNames(ref.agent, agents.flatMap((agent) => [agent.id, agent.name]));
-    throw new CliError(`no agent "${ref.agent}" in the registry${didYouMean(suggestions)}`);
+    const hint = unknownNameHint(
+      ref.agent,
+      agents.flatMap((agent) => [agent.id, agent.name]),
+      "agents",
+      agents.map((agent) => agent.id),
+    );
+    throw new CliError(`no agent "${ref.agent}" in the registry${hint}`);
   }
   const matches: (ToolTarget & { rank: number })[] = [];
   for (const agent of scoped) {
@@ -85,13 +90,15 @@ export function chooseProvider(agents: AgentInfo[], ref: ToolRef): ToolTarget {
           "use --agent-url to call one anyway",
       );
     }
-    const names = scoped.flatMap((agent) =>
-      agent.capabilities.flatMap((capability) => [capability.function_name, capability.name])
+    const capabilities = scoped.flatMap((agent) => agent.capabilities);
+    const hint = unknownNameHint(
+      ref.tool,
+      capabilities.flatMap((capability) => [capability.function_name, capability.name]),
+      "tools",
+      capabilities.map((capability) => capability.function_name),
     );
     const where = ref.agent ? ` on agent "${ref.agent}"` : "";
-    throw new CliError(
-      `unknown tool "${ref.tool}"${where}${didYouMean(closestNames(ref.tool, names))}`,
-    );
+    throw new CliError(`unknown tool "${ref.tool}"${where}${hint}`);
   }
   usable.sort((a, b) =>
     a.rank - b.rank || Date.parse(b.agent.last_seen) - Date.parse(a.agent.last_seen)

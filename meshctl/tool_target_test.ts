@@ -67,7 +67,11 @@ Deno.test("chooseProvider suggests close tool names for unknown tools", () => {
   );
   assert.equal(
     failure(() => chooseProvider([hello], { tool: "zzz" })),
-    'unknown tool "zzz"',
+    'unknown tool "zzz"; available tools: say_hello',
+  );
+  assert.equal(
+    failure(() => chooseProvider([], { tool: "nosuch_tool" })),
+    'unknown tool "nosuch_tool"; no tools available',
   );
 });
 

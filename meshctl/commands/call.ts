@@ -9,7 +9,10 @@ import { parseSeconds } from "../arg_parsers.ts";
 import { commandContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { parseJsonArgs } from "../json_args.ts";
-import { callTool, renderProgress, renderResult } from "../mcp_call.ts";
+import type { AgentInfo } from "@mesh/sdk/protocol";
+import { sameServer } from "../agent_process.ts";
+import { callTool, renderProgress, renderResult, UnknownToolError } from "../mcp_call.ts";
+import { RegistryClient } from "../registry_client.ts";
 import { toJson } from "../output.ts";
 import { chooseProvider, mcpUrl, parseToolRef } from "../tool_target.ts";
 
@@ -57,7 +60,7 @@ Examples:
   $ MCP_MESH_AUTH_TOKEN=s3cret meshctl call secret_tool`,
     )
     .action(async (ref: string, inline: string, options: CallOptions, command: Command) => {
-      const { registry, paintError } = commandContext(command);
+      const { registry, paintError } = await commandContext(command);
       const args = await readArguments(inline, options.file);
       const target = parseToolRef(ref);
       let url: URL;
@@ -75,6 +78,9 @@ Examples:
         verifyTool: options.agentUrl !== undefined,
         token: options.token,
         onProgress: (progress) => console.error(paintError("cyan", renderProgress(progress))),
+      }).catch(async (error) => {
+        if (error instanceof UnknownToolError) throw await explainCapability(error, registry);
+        throw error;
       });
       if (options.json) {
         console.log(toJson(result));
@@ -85,6 +91,33 @@ Examples:
         console.log(renderResult(result));
       }
     });
+}
+
+/**
+ * When the name given with `--agent-url` is a capability of that agent (as
+ * the registry records it), says which tool provides it; the error as is
+ * when the registry does not know the agent or cannot be reached.
+ */
+async function explainCapability(
+  error: UnknownToolError,
+  registry: RegistryClient,
+): Promise<UnknownToolError> {
+  let agents: AgentInfo[];
+  try {
+    ({ agents } = await new RegistryClient(registry.url, { timeoutMs: 3_000 }).listAgents());
+  } catch (cause) {
+    if (cause instanceof CliError) return error;
+    throw cause;
+  }
+  const provider = agents
+    .filter((agent) => sameServer(agent.endpoint, error.url))
+    .flatMap((agent) => agent.capabilities)
+    .find((capability) =>
+      capability.name === error.tool && error.tools.includes(capability.function_name)
+    );
+  return provider
+    ? new UnknownToolError(error.tool, error.url, error.tools, provider.function_name)
+    : error;
 }
 
 async function readArguments(

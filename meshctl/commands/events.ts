@@ -6,9 +6,8 @@
 
 import type { Command } from "commander";
 import type { RegistryEventInfo } from "@mesh/sdk/protocol";
-import { parseCount } from "../arg_parsers.ts";
+import { countParser } from "../arg_parsers.ts";
 import { commandContext } from "../context.ts";
-import { CliError } from "../errors.ts";
 import { formatAgo, formatTable, type Paint, toJson } from "../output.ts";
 
 interface EventsOptions {
@@ -51,7 +50,7 @@ export function registerEvents(program: Command): void {
     )
     .option("--type <type>", "only events of this type (register, unhealthy, expire, …)")
     .option("--agent <agent-id>", "only events about this agent")
-    .option("-n, --limit <count>", "most events to show (1-500)", parseCount, 20)
+    .option("-n, --limit <count>", "most events to show (1-500)", countParser(1, 500), 20)
     .option("--json", "print the registry's JSON instead of a table")
     .addHelpText(
       "after",
@@ -62,10 +61,7 @@ Examples:
   $ meshctl events --agent hello-1a2b3c4d -n 100 --json`,
     )
     .action(async (options: EventsOptions, command: Command) => {
-      const { registry, paint } = commandContext(command);
-      if (options.limit < 1 || options.limit > 500) {
-        throw new CliError(`--limit ${options.limit} is out of range: 1 to 500`, { exitCode: 2 });
-      }
+      const { registry, paint } = await commandContext(command);
       const { events } = await registry.events({
         type: options.type,
         agentId: options.agent,

@@ -44,7 +44,7 @@ Examples:
   $ meshctl list --filter time --json matching agents as JSON (for jq)`,
     )
     .action(async (options: ListOptions, command: Command) => {
-      const { registry, paint } = commandContext(command);
+      const { registry, paint } = await commandContext(command);
       const { agents } = await registry.listAgents(options.all ? {} : { status: "healthy" });
       const shown = options.filter
         ? agents.filter((agent) => agentMatches(agent, options.filter!))

@@ -6,7 +6,7 @@
  */
 
 import { type Command, Option } from "commander";
-import { resolve } from "node:path";
+import { extname, resolve } from "node:path";
 import { parsePort, parseSeconds } from "../arg_parsers.ts";
 import { commandContext } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -24,7 +24,7 @@ import { MeshRunner } from "../mesh_runner.ts";
 import { agentName, uniqueNames } from "../permissions.ts";
 import { isAlive } from "../pids.ts";
 import { delay } from "../delay.ts";
-import { DEFAULT_REGISTRY_URL } from "../registry_client.ts";
+import { DEFAULT_REGISTRY_URL, normalizeRegistryUrl } from "../registry_client.ts";
 
 /** Options of `meshctl start`. */
 interface StartOptions {
@@ -94,7 +94,7 @@ Files of a detached mesh live in $MCP_MESH_HOME (default ~/.mcp-mesh):
   logs/<agent>.log, logs/meshctl.log, run/meshctl.pid, run/<agent>.pid, run/state.json`,
     )
     .action(async (files: string[], options: StartOptions, command: Command) => {
-      const context = commandContext(command);
+      const context = await commandContext(command);
       await checkFiles(files);
       if (files.length === 0 && !options.registryOnly) {
         throw new CliError(
@@ -148,7 +148,9 @@ async function runAttached(
   try {
     await runner.start();
     const settled = runner.waitUntilSettled(options.wait * 1000).then((states) => {
-      if (!runner.stopping) reportSettled(states, runner.registryUrl, output, "Ctrl-C to stop");
+      if (!runner.stopping) {
+        reportSettled(states, runner.registryUrl, output, "Ctrl-C to stop", false);
+      }
     });
     const code = await Promise.race([stop.promise.then(() => 0), runner.idle]);
     await runner.shutdown();
@@ -188,7 +190,7 @@ async function supervise(
     }
     await sync();
     const states = await runner.waitUntilSettled(options.wait * 1000);
-    reportSettled(states, runner.registryUrl, output, "`meshctl stop` to stop");
+    reportSettled(states, runner.registryUrl, output, "`meshctl stop` to stop", true);
     settled = true;
     await sync();
     const code = await Promise.race([stop.promise.then(() => 0), runner.idle]);
@@ -335,6 +337,7 @@ function reportSettled(
   registryUrl: string,
   output: MeshOutput,
   howToStop: string,
+  detached: boolean,
 ): void {
   const registered = states.filter((state) => state.status === "registered");
   for (const state of states.filter((state) => state.status === "starting")) {
@@ -345,7 +348,7 @@ function reportSettled(
     return;
   }
   if (registered.length === 0) return;
-  const flag = registryUrl === DEFAULT_REGISTRY_URL ? "" : ` --registry-url ${registryUrl}`;
+  const flag = registryFlag(registryUrl, detached);
   output.info(`ready: ${registered.length}/${states.length} agents registered with ${registryUrl}`);
   output.info(
     `next: \`meshctl${flag} list --tools\`, \`meshctl${flag} call <tool> '{…}'\`; ${howToStop}`,
@@ -358,7 +361,7 @@ function nextSteps(
   agents: AgentState[],
   pid: number,
 ): string {
-  const flag = registryUrl === DEFAULT_REGISTRY_URL ? "" : ` --registry-url ${registryUrl}`;
+  const flag = registryFlag(registryUrl, true);
   const steps = [
     [`meshctl${flag} list`, "see the agents"],
     [`meshctl logs ${agents[0]?.name ?? "meshctl"} -f`, "follow an agent's output"],
@@ -370,6 +373,17 @@ function nextSteps(
     ...steps.map(([command, what]) => `  ${command.padEnd(width)}  ${what}`),
     `Logs and pid files: ${paths.logs}, ${paths.run}`,
   ].join("\n");
+}
+
+/**
+ * The `--registry-url` a next-step hint needs so that a later command finds
+ * `registryUrl`: none when `MCP_MESH_REGISTRY_URL`, or else the state file of
+ * a detached mesh (or else the default), already points there.
+ */
+function registryFlag(registryUrl: string, detached: boolean): string {
+  const implicit = Deno.env.get("MCP_MESH_REGISTRY_URL") ??
+    (detached ? registryUrl : DEFAULT_REGISTRY_URL);
+  return normalizeRegistryUrl(implicit) === registryUrl ? "" : ` --registry-url ${registryUrl}`;
 }
 
 /** Resolves on the first SIGINT or SIGTERM; `dispose` removes the listeners. */
@@ -388,6 +402,10 @@ function stopSignal(): { promise: Promise<Deno.Signal>; dispose(): void } {
   };
 }
 
+/** File extensions `deno run` can start as an agent. */
+const AGENT_EXTENSIONS = [".ts", ".tsx", ".mts", ".js", ".mjs"];
+
+/** Checks every agent file before anything starts: it must exist and be a script. */
 async function checkFiles(files: string[]): Promise<void> {
   for (const file of files) {
     let info: Deno.FileInfo;
@@ -398,6 +416,12 @@ async function checkFiles(files: string[]): Promise<void> {
     }
     if (!info.isFile) {
       throw new CliError(`not a file: ${file} (give the agent's .ts file)`, { exitCode: 2 });
+    }
+    if (!AGENT_EXTENSIONS.includes(extname(file).toLowerCase())) {
+      throw new CliError(
+        `not an agent file: ${file} (expected ${AGENT_EXTENSIONS.join(", ")})`,
+        { exitCode: 2 },
+      );
     }
   }
 }

@@ -36,7 +36,7 @@ Examples:
   $ meshctl status hello --json       the same as JSON (a unique name also works)`,
     )
     .action(async (agentRef: string | undefined, options: { json?: boolean }, command: Command) => {
-      const { registry, paint } = commandContext(command);
+      const { registry, paint } = await commandContext(command);
       if (agentRef) {
         const agent = await findAgent(registry, agentRef);
         console.log(options.json ? toJson(agent) : formatAgentStatus(agent, Date.now(), paint));

@@ -94,9 +94,6 @@ Deno.test("meshctl list, status and call against a live mesh", async (t) => {
         const events = JSON.parse(json.stdout) as { event_type: string; agent_id: string }[];
         assert.ok(events.length >= 1);
         assert.ok(events.every((e) => e.event_type === "register" && e.agent_id === hello));
-        const bad = await meshctl(["events", "-n", "0"], env);
-        assert.equal(bad.code, 2);
-        assert.equal(bad.stderr, "error: --limit 0 is out of range: 1 to 500\n");
       },
     );
 
@@ -153,6 +150,43 @@ Deno.test("meshctl list, status and call against a live mesh", async (t) => {
         /^error: unknown tool "say_helo" at .*\/mcp; did you mean say_hello\?\n$/,
       );
     });
+
+    await t.step("call --agent-url with a capability names the tool providing it", async () => {
+      const hello = (await registeredAgents(registry.url)).agents.find((agent) =>
+        agent.name === "hello"
+      )!;
+      const byCapability = await meshctl(
+        ["call", "time_greeting", "--agent-url", hello.endpoint],
+        env,
+      );
+      assert.equal(byCapability.code, 1);
+      assert.equal(
+        byCapability.stderr,
+        `error: unknown tool "time_greeting" at ${hello.endpoint}/mcp: "time_greeting" is the ` +
+          "capability of tool greet_with_time (--agent-url takes tool names); " +
+          "available tools: greet_with_time, say_hello\n",
+      );
+      const unrelated = await meshctl(["call", "nosuch_tool", "--agent-url", hello.endpoint], env);
+      assert.equal(unrelated.code, 1);
+      assert.equal(
+        unrelated.stderr,
+        `error: unknown tool "nosuch_tool" at ${hello.endpoint}/mcp; ` +
+          "available tools: greet_with_time, say_hello\n",
+      );
+    });
+
+    await t.step(
+      "call of a tool unlike any other lists the tools instead of guessing",
+      async () => {
+        const { code, stderr } = await meshctl(["call", "nosuch_tool"], env);
+        assert.equal(code, 1);
+        assert.doesNotMatch(stderr, /did you mean/);
+        assert.match(
+          stderr,
+          /^error: unknown tool "nosuch_tool"; available tools: (\S+, )*get_current_time, (\S+, )*say_hello(, \S+)*\n$/,
+        );
+      },
+    );
 
     await t.step("call of a failing tool prints its error and exits 1", async () => {
       const { code, stdout, stderr } = await meshctl(["call", "fail", '{"reason": "boom"}'], env);
@@ -235,6 +269,30 @@ Deno.test("meshctl explains an unreachable registry in one line", async () => {
     }
     const debug = await meshctl(["--registry-url", url, "list", "--debug"], cliEnv(home));
     assert.match(debug.stderr, /\n {4}at /, "--debug prints the stack");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("bad values of an option give one message style and one exit code", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-usage-" });
+  try {
+    for (const value of ["abc", "0", "501", "2.5"]) {
+      const { code, stdout, stderr } = await meshctl(["events", "-n", value], cliEnv(home));
+      assert.equal(code, 1, value);
+      assert.equal(stdout, "");
+      assert.equal(
+        stderr,
+        `error: option '-n, --limit <count>' argument '${value}' is invalid. ` +
+          "expected a whole number from 1 to 500.\n",
+      );
+    }
+    const timeout = await meshctl(["call", "say_hello", "--timeout", "abc"], cliEnv(home));
+    assert.equal(timeout.code, 1);
+    assert.match(
+      timeout.stderr,
+      /^error: option '--timeout <seconds>' argument 'abc' is invalid\./,
+    );
   } finally {
     await Deno.remove(home, { recursive: true });
   }

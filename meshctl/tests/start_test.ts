@@ -95,9 +95,22 @@ Deno.test("start --detach runs in the background; logs and stop manage it", asyn
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^error: a detached mesh is already running \(pid \d+\)/);
 
-    const listed = await meshctl(["--registry-url", url, "list"], env);
+    assert.match(started.stdout, /^ {2}meshctl list +see the agents$/m, "no --registry-url hint");
+    const listed = await meshctl(["list"], env);
+    assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^hello-\S+ +healthy/m);
     assert.match(listed.stdout, /^system-\S+ +healthy/m);
+    const status = await meshctl(["status"], env);
+    assert.match(status.stdout, new RegExp(`^Registry +${url}$`, "m"), "found via state.json");
+    const events = await meshctl(["events", "-n", "5"], env);
+    assert.match(events.stdout, /^\S+ ago +register +hello-\S+/m);
+    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const elsewhere = `http://127.0.0.1:${closed.addr.port}`;
+    closed.close();
+    const fromEnv = await meshctl(["list"], { ...env, MCP_MESH_REGISTRY_URL: elsewhere });
+    assert.match(fromEnv.stderr, new RegExp(`cannot reach the registry at ${elsewhere} `));
+    const fromFlag = await meshctl(["--registry-url", elsewhere, "list"], env);
+    assert.match(fromFlag.stderr, new RegExp(`cannot reach the registry at ${elsewhere} `));
 
     const logs = await meshctl(["logs", "hello", "-n", "50"], env);
     assert.equal(logs.code, 0);
@@ -244,6 +257,76 @@ Deno.test("start runs agents with only net, env and their own directory", async 
     assert.match(granted.stdout, /^probe +\| write own dir: allowed$/m);
     assert.match(granted.stdout, /^probe +\| read outside: denied NotCapable$/m);
   } finally {
+    await registry.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start checks every agent file before starting anything", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-files-" });
+  try {
+    const cases: [string[], string][] = [
+      [["README.md"], "error: not an agent file: README.md (expected .ts, .tsx, .mts, .js, .mjs)"],
+      [
+        ["-d", HELLO, "README.md"],
+        "error: not an agent file: README.md (expected .ts, .tsx, .mts, .js, .mjs)",
+      ],
+      [[HELLO, "nosuch/main.ts"], "error: agent file not found: nosuch/main.ts"],
+      [["examples"], "error: not a file: examples (give the agent's .ts file)"],
+    ];
+    for (const [args, message] of cases) {
+      const run = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          join(ROOT, "meshctl/main.ts"),
+          "start",
+          "--registry-port",
+          "0",
+          ...args,
+        ],
+        cwd: ROOT,
+        env: cliEnv(home),
+        stdout: "piped",
+        stderr: "piped",
+      });
+      const { code, stdout, stderr } = await run.output();
+      const decoder = new TextDecoder();
+      assert.equal(code, 2, args.join(" "));
+      assert.equal(decoder.decode(stdout), "", "nothing started");
+      assert.equal(decoder.decode(stderr), `${message}\n`);
+    }
+    assert.deepEqual([...Deno.readDirSync(home)], [], "no registry database, logs or pid files");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start unregisters an agent whose process was killed", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-kill-" });
+  const registry = startRegistry(home);
+  const cli = spawnMeshctl(
+    ["--registry-url", registry.url, "start", HELLO, SYSTEM, "--allow-sys"],
+    cliEnv(home),
+  );
+  try {
+    await cli.waitFor(/^meshctl \| ready: 2\/2 agents registered/);
+    const [, pid] = await cli.waitFor(/^meshctl \| hello: started .* \(pid (\d+)\)$/);
+    const [, id] = await cli.waitFor(/^meshctl \| hello: registered as (hello-\S+) /);
+    Deno.kill(Number(pid), "SIGKILL");
+    await cli.waitFor(
+      new RegExp(
+        `^meshctl \\| hello: unregistered ${id} from the registry \\(its process is gone\\)$`,
+      ),
+    );
+    assert.match(cli.output, /^meshctl \| hello: exited on SIGKILL$/m);
+    const { agents } = await registeredAgents(registry.url);
+    assert.deepEqual(agents.map((agent) => agent.name), ["system"], "hello is gone at once");
+    const call = await meshctl(["--registry-url", registry.url, "call", "say_hello"], cliEnv(home));
+    assert.equal(call.code, 1);
+    assert.match(call.stderr, /^error: unknown tool "say_hello"/);
+  } finally {
+    await cli.close();
     await registry.close();
     await Deno.remove(home, { recursive: true });
   }
