@@ -100,6 +100,12 @@ async function main(): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
   say("done", `finished in ${Date.now() - started} ms`);
+  say(
+    "next",
+    "run them yourself: deno task meshctl start -d --registry-port 0 --allow-sys " +
+      "examples/hello/main.ts examples/system/main.ts, then deno task meshctl list, " +
+      `deno task meshctl call time_greeting '{"name": "Ada"}' and deno task meshctl stop`,
+  );
 }
 
 if (import.meta.main) {

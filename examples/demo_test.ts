@@ -21,6 +21,7 @@ Deno.test("the demo narrates wired → degraded → rewired and exits 0", async 
     "rewired",
     "shutdown",
     "done",
+    "next",
   ]);
   assert.match(output, /\[wired\] .*The time is \d{4}-\d\d-\d\dT[\d:.]+Z\./);
   assert.match(output, /\[stop\] .*exit code 0/);

@@ -2,6 +2,9 @@
  * The heartbeat loop: `HEAD /heartbeat/{id}` every interval, a full
  * `POST /heartbeat` on first contact, on 202, on 410 and when asked; with
  * capped exponential backoff and jitter while the registry is unreachable.
+ * While a declared dependency is unresolved it beats every second (for at
+ * most 30 s), so a provider that starts after its consumer is wired in about
+ * a second rather than a whole interval.
  *
  * @module
  */
@@ -12,6 +15,12 @@ import type { RegistryClient } from "./registry_client.ts";
 
 /** Longest wait between attempts while the registry is unreachable. */
 const MAX_BACKOFF_MS = 30_000;
+
+/** Interval (at most) while a dependency is unresolved. */
+const WAITING_INTERVAL_MS = 1_000;
+
+/** How long after a dependency became unresolved the loop keeps the short interval. */
+const WAITING_WINDOW_MS = 30_000;
 
 /** What the loop needs from its agent. */
 export interface HeartbeatOptions {
@@ -42,6 +51,8 @@ export class HeartbeatLoop {
   #registered = false;
   #postNext = true;
   #failures = 0;
+  /** When the registry's answers started leaving a dependency unresolved. */
+  #unresolvedSince?: number;
   #timer?: ReturnType<typeof setTimeout>;
   #running?: Promise<void>;
   #abort = new AbortController();
@@ -97,7 +108,7 @@ export class HeartbeatLoop {
       }
       if (this.#failures > 0) logger.log("info", "registry reachable again");
       this.#failures = 0;
-      this.#schedule(intervalMs);
+      this.#schedule(this.#nextInterval());
     } catch (error) {
       if (this.#abort.signal.aborted) return;
       this.#registered = false;
@@ -123,6 +134,20 @@ export class HeartbeatLoop {
     }
     this.#registered = true;
     this.#postNext = false;
-    this.#options.onResolved(answer.dependencies_resolved ?? {});
+    const resolved = answer.dependencies_resolved ?? {};
+    const waiting = Object.values(resolved).some((entries) =>
+      entries.some((entry) => entry.status === "unresolved")
+    );
+    this.#unresolvedSince = waiting ? this.#unresolvedSince ?? Date.now() : undefined;
+    this.#options.onResolved(resolved);
+  }
+
+  /** The interval, shortened while a dependency has been unresolved for less than the window. */
+  #nextInterval(): number {
+    const { intervalMs } = this.#options;
+    const since = this.#unresolvedSince;
+    return since !== undefined && Date.now() - since < WAITING_WINDOW_MS
+      ? Math.min(intervalMs, WAITING_INTERVAL_MS)
+      : intervalMs;
   }
 }

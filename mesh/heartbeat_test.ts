@@ -72,6 +72,48 @@ Deno.test("heartbeat: POST first, HEAD after, POST again on 202 and 410", async 
   }
 });
 
+Deno.test("heartbeat: an unresolved dependency shortens the interval until it resolves", async () => {
+  const dir = await Deno.makeTempDir();
+  const registry = createRegistry({ databaseUrl: `${dir}/registry.db` });
+  const heads: number[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    if (request.method === "HEAD") heads.push(Date.now());
+    return registry.handler(request);
+  });
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const answers: Record<string, DependencyResolution[]>[] = [];
+  // An hour between beats: without the short interval nothing below would happen.
+  const loop = new HeartbeatLoop({
+    client: new RegistryClient(url),
+    intervalMs: 3_600_000,
+    registration: () =>
+      registration("waiting-00000001", [
+        { function_name: "use", capability: "user", dependencies: [{ capability: "late" }] },
+      ]),
+    onResolved: (resolved) => answers.push(resolved),
+    healthy: () => Promise.resolve(true),
+    logger: createLogger("test"),
+  });
+  try {
+    loop.start();
+    await waitFor("a HEAD beat", () => heads.length >= 1 || undefined);
+    assert.equal(answers[0].use[0].status, "unresolved");
+    await new RegistryClient(url).register(
+      registration("late-00000002", [{ function_name: "make", capability: "late" }]),
+    );
+    await waitFor("wired", () => answers.at(-1)?.use[0].status === "available" || undefined);
+    // Resolved: back to the hour-long interval.
+    const count = heads.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(heads.length, count);
+  } finally {
+    await loop.stop();
+    await server.shutdown();
+    await registry.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("backoff grows, is jittered and capped at ten intervals", () => {
   for (let failures = 1; failures < 12; failures++) {
     const delay = backoffDelay(200, failures);
