@@ -31,15 +31,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `deno run -A meshctl/main.ts ...args` to completion. */
+/** Runs `deno run -A meshctl/main.ts ...args` to completion, with `stdin` piped in and in `cwd` when given. */
 export async function meshctl(
   args: string[],
   env: Record<string, string>,
-  stdin?: string,
+  { stdin, cwd }: { stdin?: string; cwd?: string } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     env,
+    cwd,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

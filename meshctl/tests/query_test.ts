@@ -131,7 +131,9 @@ Deno.test("meshctl list, status and call against a live mesh", async (t) => {
         (await meshctl(["call", "say_hello", "--file", file], env)).stdout,
         "Hello, File!\n",
       );
-      const piped = await meshctl(["call", "say_hello", "--file", "-"], env, '{"name": "Pipe"}');
+      const piped = await meshctl(["call", "say_hello", "--file", "-"], env, {
+        stdin: '{"name": "Pipe"}',
+      });
       assert.equal(piped.stdout, "Hello, Pipe!\n");
     });
 

@@ -275,26 +275,14 @@ Deno.test("start checks every agent file before starting anything", async () => 
       [["examples"], "error: not a file: examples (give the agent's .ts file)"],
     ];
     for (const [args, message] of cases) {
-      const run = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          join(ROOT, "meshctl/main.ts"),
-          "start",
-          "--registry-port",
-          "0",
-          ...args,
-        ],
-        cwd: ROOT,
-        env: cliEnv(home),
-        stdout: "piped",
-        stderr: "piped",
-      });
-      const { code, stdout, stderr } = await run.output();
-      const decoder = new TextDecoder();
+      const { code, stdout, stderr } = await meshctl(
+        ["start", "--registry-port", "0", ...args],
+        cliEnv(home),
+        { cwd: ROOT },
+      );
       assert.equal(code, 2, args.join(" "));
-      assert.equal(decoder.decode(stdout), "", "nothing started");
-      assert.equal(decoder.decode(stderr), `${message}\n`);
+      assert.equal(stdout, "", "nothing started");
+      assert.equal(stderr, `${message}\n`);
     }
     assert.deepEqual([...Deno.readDirSync(home)], [], "no registry database, logs or pid files");
   } finally {
