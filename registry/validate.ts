@@ -46,7 +46,8 @@ const IPV6_HOST =
  * ```
  */
 export function isHttpHost(host: string): boolean {
-  return host === "" || HOST_NAME.test(host) || (host.includes(":") && IPV6_HOST.test(host));
+  // An IPv6 address has at least two colons.
+  return host === "" || HOST_NAME.test(host) || (/:.*:/.test(host) && IPV6_HOST.test(host));
 }
 
 const kwargsSchema: z.ZodType<MeshToolKwargs> = z.looseObject({

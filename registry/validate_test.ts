@@ -124,7 +124,18 @@ Deno.test("isHttpHost takes names and addresses, not URL pieces", () => {
     assert.ok(isHttpHost(host), host);
   }
   for (
-    const host of ["a b", "host/path", "example.com:80", "http://x", "x@y", "[::1", "::1]", "[]"]
+    const host of [
+      "a b",
+      "host/path",
+      "example.com:80",
+      "10.0.0.5:80",
+      ":",
+      "http://x",
+      "x@y",
+      "[::1",
+      "::1]",
+      "[]",
+    ]
   ) {
     assert.ok(!isHttpHost(host), host);
   }
