@@ -2,7 +2,9 @@
  * {@linkcode RegistryStore} on embedded SQLite (`node:sqlite`).
  *
  * WAL mode with `synchronous=NORMAL` (a commit survives a process crash; the
- * last commits may be lost on power loss), checkpoints on the registry's
+ * last commits may be lost on power loss), the file locked for this store
+ * alone while it is open (one registry per database: its memory is the
+ * working set), checkpoints on the registry's
  * health tick rather than inside commits, a versioned schema migrated on
  * open, every {@linkcode StoreChanges} applied in one transaction, prepared
  * statements reused.
@@ -229,7 +231,7 @@ interface EventRow {
 export class SqliteStore implements RegistryStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
-  /** The stored tool sets by their text (mirrors `tool_sets`, as committed). */
+  /** The stored tool sets by their text (mirrors `tool_sets`; ahead of it inside a commit). */
   readonly #toolSets = new Map<string, ToolSet>();
   /** The tool set of each agent that has one. */
   readonly #toolSetOfAgent = new Map<string, ToolSet>();
@@ -242,6 +244,7 @@ export class SqliteStore implements RegistryStore {
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
     try {
+      this.#lock(path);
       this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#db.exec("PRAGMA foreign_keys = ON");
@@ -255,6 +258,24 @@ export class SqliteStore implements RegistryStore {
     } catch (error) {
       this.#db.close();
       throw error;
+    }
+  }
+
+  /**
+   * Takes the file for this connection until it closes, failing at once when
+   * another process has it.
+   */
+  #lock(path: string): void {
+    this.#db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    try {
+      this.#db.exec("BEGIN EXCLUSIVE");
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      if (!/locked|busy/i.test((error as Error).message)) throw error;
+      throw new Error(
+        `database ${path} is in use by another process (a registry database serves one registry)`,
+        { cause: error },
+      );
     }
   }
 
@@ -319,7 +340,6 @@ export class SqliteStore implements RegistryStore {
       this.#statement("COMMIT").run();
     } catch (error) {
       this.#db.exec("ROLLBACK");
-      this.#readToolSets();
       throw error;
     }
   }
@@ -336,7 +356,15 @@ export class SqliteStore implements RegistryStore {
 
   /** Applies `changes` in one transaction. */
   commit(changes: StoreChanges): Promise<void> {
-    return settle(() => this.#transaction(() => this.#apply(changes)));
+    return settle(() => {
+      try {
+        this.#transaction(() => this.#apply(changes));
+      } catch (error) {
+        // The rollback undid tool set changes the maps already count.
+        this.#readToolSets();
+        throw error;
+      }
+    });
   }
 
   #apply(changes: StoreChanges): void {

@@ -79,7 +79,7 @@ Deno.test("SqliteStore stores shared tools once and deletes them with their last
       ...stored(id),
       tools: [{ ...stored(id).tools[0], version: "2.0.0" }],
     });
-    const store = new SqliteStore(path);
+    // The versions of the stored tool sets, read while no store has the file.
     const toolSets = () => {
       const db = new DatabaseSync(path);
       try {
@@ -89,33 +89,65 @@ Deno.test("SqliteStore stores shared tools once and deletes them with their last
         db.close();
       }
     };
+    const store = new SqliteStore(path);
+    await store.commit({
+      writes: [stored("a"), stored("b"), other("c")].map((agent) => ({
+        agent,
+        replaceTools: true,
+      })),
+    });
+    await store.close();
+    assert.deepEqual(toolSets(), ["1.0.0", "2.0.0"]);
+
+    const counting = new SqliteStore(path);
+    await counting.commit({ deletes: ["a"] });
+    // b moves to the second set: the first has no agent left.
+    await counting.commit({ writes: [{ agent: other("b"), replaceTools: true }] });
+    await counting.close();
+    assert.deepEqual(toolSets(), ["2.0.0"]);
+
+    // Reopened, the store counts the users again: the set goes with the last of them.
+    const reopened = new SqliteStore(path);
+    assert.deepEqual(await reopened.loadAgents(), [other("b"), other("c")]);
+    await reopened.commit({ deletes: ["b"] });
+    await reopened.commit({ deletes: ["c", "unknown"] });
+    await reopened.close();
+    assert.deepEqual(toolSets(), []);
+  });
+});
+
+Deno.test("SqliteStore keeps its file to itself while open", async () => {
+  await withFile(async (path) => {
+    const store = new SqliteStore(path);
     try {
-      await store.commit({
-        writes: [stored("a"), stored("b"), other("c")].map((agent) => ({
-          agent,
-          replaceTools: true,
-        })),
-      });
-      assert.deepEqual(toolSets(), ["1.0.0", "2.0.0"]);
-      await store.commit({ deletes: ["a"] });
-      assert.deepEqual(toolSets(), ["1.0.0", "2.0.0"], "b still uses the first set");
-      // b moves to the second set: the first has no agent left.
-      await store.commit({ writes: [{ agent: other("b"), replaceTools: true }] });
-      assert.deepEqual(toolSets(), ["2.0.0"]);
+      assert.throws(() => new SqliteStore(path), /in use by another process/);
+      await store.commit({ writes: [{ agent: stored("a"), replaceTools: true }] });
     } finally {
       await store.close();
     }
-    // Reopened, the store counts the users again: the set goes with the last of them.
-    const reopened = new SqliteStore(path);
+    const next = new SqliteStore(path);
     try {
-      assert.deepEqual(await reopened.loadAgents(), [other("b"), other("c")]);
-      await reopened.commit({ deletes: ["b"] });
-      assert.deepEqual(toolSets(), ["2.0.0"]);
-      await reopened.commit({ deletes: ["c", "unknown"] });
-      assert.deepEqual(toolSets(), []);
+      assert.deepEqual(await next.loadAgents(), [stored("a")]);
     } finally {
-      await reopened.close();
+      await next.close();
     }
+  });
+});
+
+Deno.test("SqliteStore reports the error of a failed migration", async () => {
+  await withFile((path) => {
+    // A schema-4 file that already has the column schema 5 adds.
+    const db = new DatabaseSync(path);
+    db.exec(`
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);
+      CREATE TABLE agents (id TEXT PRIMARY KEY, tool_set INTEGER);
+      CREATE TABLE agent_tools (agent_id TEXT PRIMARY KEY, tools TEXT NOT NULL);
+      CREATE TABLE events (id INTEGER PRIMARY KEY);
+    `);
+    db.close();
+    assert.throws(() => new SqliteStore(path), /duplicate column name: tool_set/);
+    return Promise.resolve();
   });
 });
 
