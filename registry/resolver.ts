@@ -12,8 +12,9 @@
  *   spec that resolves wins;
  * - only available providers qualify: healthy, reachable over HTTP (an agent
  *   with `http_port` 0 serves stdio only), with every `required` dependency
- *   resolved to an available provider (transitively; a cycle of required
- *   edges makes its members unavailable);
+ *   resolved to an available provider (transitively; the members of a cycle
+ *   of required edges are unavailable unless a provider outside the cycle
+ *   carries it);
  * - among candidates the choice is deterministic: higher tag score, then
  *   highest version, then agent id and function name ascending.
  *
@@ -472,9 +473,11 @@ export function isRequired(entry: MeshDependencyEntry): boolean {
  * Availability is the least fixed point of the rule "healthy, and every
  * required dependency resolves to an available provider": a cycle of
  * required edges makes its members unavailable unless a provider outside the
- * cycle carries it. The first question about a gated provider decides every
- * gated provider it reaches through required dependencies at once, so the
- * answers do not depend on the order of the questions.
+ * cycle carries it, and the answers do not depend on the order of the
+ * questions. A question about an undecided provider runs a depth-first search
+ * over required dependencies (Tarjan's strongly connected components, with an
+ * explicit stack: no recursion however long the chains): each cycle is
+ * settled as a whole, by iteration from "all unavailable".
  *
  * @example
  * ```ts
@@ -485,85 +488,175 @@ export function isRequired(entry: MeshDependencyEntry): boolean {
  */
 export function createAvailabilityCheck(index: ProviderIndex): AvailabilityCheck {
   const decided = new Map<Provider, Availability>();
-  const check: AvailabilityCheck = (provider) => {
+  return (provider) => {
     const own = healthAvailability(provider);
     if (own !== AVAILABLE || provider.requiredDependencies.length === 0) return own;
     let known = decided.get(provider);
     if (known === undefined) {
-      decideGated(index, reachableGated(index, provider, decided), decided);
+      decideFrom(provider, index, decided);
       known = decided.get(provider)!;
     }
     return known;
   };
-  return check;
 }
 
-/** Whether a provider's availability depends on other providers (healthy, with required deps). */
-function isGatedAndHealthy(provider: Provider): boolean {
-  return provider.requiredDependencies.length > 0 && healthAvailability(provider) === AVAILABLE;
+/** Depth-first search state of a provider being decided. */
+interface Visit {
+  readonly provider: Provider;
+  /** When it was met. */
+  readonly order: number;
+  /** The earliest provider still being decided that its dependencies lead to. */
+  low: number;
+  /** Position in its required dependencies, their specs and candidates. */
+  entry: number;
+  spec: number;
+  candidate: number;
+  /** The first required dependency found unresolved, if any. */
+  unresolved?: MeshDependencyEntry;
+  /** Its availability so far (unavailable until shown otherwise). */
+  shown: Availability;
 }
 
-/** The undecided gated providers that `start` reaches through required dependencies, itself included. */
-function reachableGated(
-  index: ProviderIndex,
+const UNDECIDED: Availability = Object.freeze({
+  available: false,
+  reason: "cycle of required dependencies",
+});
+
+/** Any candidate counts as available: qualifyingScore then checks only names, tags and versions. */
+const ANY_AVAILABLE: AvailabilityCheck = () => AVAILABLE;
+
+/**
+ * Decides `start` and every undecided provider its required dependencies
+ * lead to. Each visit walks its dependencies' candidates in order and, for
+ * every dependency, stops at the first available one; it walks all of its
+ * dependencies even after one failed, so that settling a cycle never meets a
+ * candidate the search has not decided.
+ */
+function decideFrom(
   start: Provider,
-  decided: ReadonlyMap<Provider, Availability>,
-): Provider[] {
-  const reached = [start];
-  const seen = new Set(reached);
-  for (let position = 0; position < reached.length; position++) {
-    for (const entry of reached[position].requiredDependencies) {
-      for (const spec of specsOf(entry)) {
-        for (const candidate of index.providersOf(spec.capability)) {
-          if (seen.has(candidate) || decided.has(candidate) || !isGatedAndHealthy(candidate)) {
-            continue;
-          }
-          seen.add(candidate);
-          reached.push(candidate);
-        }
+  index: ProviderIndex,
+  decided: Map<Provider, Availability>,
+): void {
+  const path: Visit[] = [];
+  const open: Visit[] = [];
+  const visits = new Map<Provider, Visit>();
+  let count = 0;
+  const enter = (provider: Provider) => {
+    const visit: Visit = {
+      provider,
+      order: count,
+      low: count,
+      entry: 0,
+      spec: 0,
+      candidate: 0,
+      shown: UNDECIDED,
+    };
+    count++;
+    visits.set(provider, visit);
+    path.push(visit);
+    open.push(visit);
+  };
+  enter(start);
+  while (path.length > 0) {
+    const visit = path.at(-1)!;
+    const entries = visit.provider.requiredDependencies;
+    if (visit.entry === entries.length) {
+      leave(visit);
+      continue;
+    }
+    const specs = specsOf(entries[visit.entry]);
+    if (visit.spec === specs.length) {
+      visit.unresolved ??= entries[visit.entry];
+      nextEntry(visit);
+      continue;
+    }
+    const spec = specs[visit.spec];
+    const candidates = index.providersOf(spec.capability);
+    if (visit.candidate === candidates.length) {
+      visit.spec++;
+      visit.candidate = 0;
+      continue;
+    }
+    const candidate = candidates[visit.candidate];
+    if (qualifyingScore(candidate, spec, ANY_AVAILABLE) < 0) {
+      visit.candidate++;
+      continue;
+    }
+    let availability = healthAvailability(candidate);
+    if (availability === AVAILABLE && candidate.requiredDependencies.length > 0) {
+      const known = decided.get(candidate);
+      const met = visits.get(candidate);
+      if (known !== undefined) availability = known;
+      else if (met === undefined) {
+        enter(candidate);
+        continue;
+      } else {
+        visit.low = Math.min(visit.low, met.order);
+        availability = met.shown;
       }
     }
+    if (availability.available) nextEntry(visit);
+    else visit.candidate++;
   }
-  return reached;
+
+  function nextEntry(visit: Visit): void {
+    visit.entry++;
+    visit.spec = 0;
+    visit.candidate = 0;
+  }
+
+  function leave(visit: Visit): void {
+    visit.shown = visit.unresolved === undefined ? AVAILABLE : unresolvedBy(visit.unresolved);
+    path.pop();
+    const parent = path.at(-1);
+    if (parent !== undefined) parent.low = Math.min(parent.low, visit.low);
+    if (visit.low !== visit.order) return;
+    // The root of a cycle (or a provider on none): settle it with its members.
+    const shown = new Map<Provider, Availability>();
+    for (const member of open.splice(open.indexOf(visit))) {
+      shown.set(member.provider, member.shown);
+      visits.delete(member.provider);
+    }
+    settleCycle(shown, index, decided);
+  }
+}
+
+function unresolvedBy(entry: MeshDependencyEntry): Availability {
+  return { available: false, reason: `required dep '${specsOf(entry)[0].capability}' unresolved` };
 }
 
 /**
- * Decides `pending` (a closure under required dependencies) by iteration from
- * "all unavailable": a provider becomes available once each of its required
- * dependencies resolves through providers already known to be.
+ * Settles the members of a cycle of required dependencies (or a lone
+ * provider), given their availability as the search showed it: those shown
+ * available are (more available providers only help); the others become
+ * available, by iteration, once their dependencies resolve through members
+ * known to be. Every other provider they lead to is decided already.
  */
-function decideGated(
+function settleCycle(
+  shown: Map<Provider, Availability>,
   index: ProviderIndex,
-  pending: readonly Provider[],
   decided: Map<Provider, Availability>,
 ): void {
-  const available = new Set<Provider>();
-  const sofar: AvailabilityCheck = (provider) => {
-    if (!isGatedAndHealthy(provider)) return healthAvailability(provider);
-    return decided.get(provider) ??
-      (available.has(provider) ? AVAILABLE : { available: false });
+  const within: AvailabilityCheck = (provider) => {
+    const own = healthAvailability(provider);
+    if (own !== AVAILABLE || provider.requiredDependencies.length === 0) return own;
+    return shown.get(provider) ?? decided.get(provider) ?? UNDECIDED;
   };
-  const unresolvedOf = (provider: Provider) =>
-    provider.requiredDependencies.find((entry) =>
-      resolveEntry(entry, index, sofar).provider === undefined
-    );
-  let grew = true;
+  let grew = shown.size > 1;
   while (grew) {
     grew = false;
-    for (const provider of pending) {
-      if (available.has(provider) || unresolvedOf(provider) !== undefined) continue;
-      available.add(provider);
+    for (const [member, availability] of shown) {
+      if (availability === AVAILABLE) continue;
+      const unresolved = member.requiredDependencies.find((entry) =>
+        resolveEntry(entry, index, within).provider === undefined
+      );
+      if (unresolved !== undefined) {
+        shown.set(member, unresolvedBy(unresolved));
+        continue;
+      }
+      shown.set(member, AVAILABLE);
       grew = true;
     }
   }
-  for (const provider of pending) {
-    const unresolved = unresolvedOf(provider);
-    decided.set(
-      provider,
-      unresolved === undefined ? AVAILABLE : {
-        available: false,
-        reason: `required dep '${specsOf(unresolved)[0].capability}' unresolved`,
-      },
-    );
-  }
+  for (const [member, availability] of shown) decided.set(member, availability);
 }

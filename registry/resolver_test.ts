@@ -29,6 +29,7 @@ function provider(
     namespace: options.namespace ?? "default",
     endpoint: `http://127.0.0.1:1/${agentId}`,
     healthy: options.healthy ?? true,
+    stdioOnly: options.stdioOnly ?? false,
     requiredDependencies: options.requiredDependencies ?? [],
     ...(options.kwargs ? { kwargs: options.kwargs } : {}),
   };
@@ -194,6 +195,38 @@ Deno.test("availability: a cycle carried from outside is available, whatever is 
   const withoutC = createAvailabilityCheck(indexOf(a, b));
   assert.deepEqual(withoutC(b), { available: false, reason: "required dep 'ca' unresolved" });
   assert.deepEqual(withoutC(a), { available: false, reason: "required dep 'cb' unresolved" });
+});
+
+Deno.test("availability: a chain of 20,000 required dependencies is decided without recursion", () => {
+  const chain = Array.from({ length: 20_000 }, (_, i) =>
+    provider(`p${i}`, `c${i}`, {
+      requiredDependencies: i < 19_999 ? [{ capability: `c${i + 1}`, required: true }] : [],
+    }));
+  const byCapability = (providers: Provider[]): ProviderIndex => {
+    const lists = new Map(providers.map((p) => [p.capability, [p]]));
+    return { providersOf: (capability) => lists.get(capability) ?? [] };
+  };
+  assert.deepEqual(createAvailabilityCheck(byCapability(chain))(chain[0]), { available: true });
+  const broken = chain.slice(0, -1);
+  assert.deepEqual(createAvailabilityCheck(byCapability(broken))(broken[0]), {
+    available: false,
+    reason: "required dep 'c1' unresolved",
+  });
+});
+
+Deno.test("availability: a required dependency on a stdio-only provider is unresolved", () => {
+  const report = provider("r", "report", {
+    requiredDependencies: [{ capability: "geo", required: true }],
+  });
+  const stdio = provider("g", "geo", { stdioOnly: true });
+  assert.deepEqual(createAvailabilityCheck(indexOf(report, stdio))(report), {
+    available: false,
+    reason: "required dep 'geo' unresolved",
+  });
+  assert.deepEqual(createAvailabilityCheck(indexOf(report, stdio))(stdio), {
+    available: false,
+    reason: "no HTTP endpoint (http_port 0: stdio only)",
+  });
 });
 
 Deno.test("pickProvider: a self-dependency resolves (optional edge)", () => {
