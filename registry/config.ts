@@ -46,6 +46,57 @@ export interface RegistryConfig {
   token: string;
 }
 
+/** Defaults of the settings (seconds for the health timings). */
+const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8000,
+  healthCheckInterval: 10,
+  timeoutThreshold: 20,
+  evictionThreshold: 60,
+} as const;
+
+/** The command-line flags, for `node:util` `parseArgs`. */
+const FLAGS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  db: { type: "string" },
+  token: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** What `--help` prints. */
+export const USAGE: string =
+  `Usage: deno task registry [--host HOST] [--port PORT] [--db DATABASE] [--token TOKEN]
+
+Runs the mcp-mesh registry. Flags override the environment:
+
+  --host HOST     interface to bind (env HOST, default ${DEFAULTS.host})
+  --port PORT     port, 0 for a free one (env PORT, default ${DEFAULTS.port})
+  --db DATABASE   SQLite path, :memory:, sqlite:///abs or file: URL
+                  (env DATABASE_URL, default ${DEFAULT_DATABASE_URL})
+  --token TOKEN   bearer token the write routes require
+                  (env ${REGISTRY_TOKEN_ENV}, default none)
+  -h, --help      show this help
+
+Environment only (seconds): HEALTH_CHECK_INTERVAL (${DEFAULTS.healthCheckInterval}),
+DEFAULT_TIMEOUT_THRESHOLD (${DEFAULTS.timeoutThreshold}), DEFAULT_EVICTION_THRESHOLD (${DEFAULTS.evictionThreshold}).`;
+
+/**
+ * Whether the flags ask for {@linkcode USAGE} (`--help` or `-h` as a flag,
+ * not as the value of another flag).
+ *
+ * @example
+ * ```ts
+ * import { wantsHelp } from "./config.ts";
+ * wantsHelp(["--port", "0", "-h"]); // true
+ * wantsHelp(["--token", "-h"]); // false
+ * ```
+ */
+export function wantsHelp(args: string[]): boolean {
+  return parseArgs({ args, options: FLAGS, strict: false, allowPositionals: true }).values.help ===
+    true;
+}
+
 /** Reads an environment variable. */
 export type EnvLookup = (name: string) => string | undefined;
 
@@ -66,21 +117,11 @@ export type EnvLookup = (name: string) => string | undefined;
 export function parseConfig(args: string[], env: EnvLookup): RegistryConfig {
   let flags: { host?: string; port?: string; db?: string; token?: string };
   try {
-    flags = parseArgs({
-      args,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        db: { type: "string" },
-        token: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    flags = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new ConfigError((error as Error).message.split("\n")[0]);
   }
-  const hostname = flags.host ?? env("HOST") ?? "127.0.0.1";
+  const hostname = flags.host ?? env("HOST") ?? DEFAULTS.host;
   if (hostname === "") throw new ConfigError("HOST/--host must not be empty");
   return {
     hostname,
@@ -89,15 +130,15 @@ export function parseConfig(args: string[], env: EnvLookup): RegistryConfig {
       flags.db ?? env("DATABASE_URL") ?? DEFAULT_DATABASE_URL,
       flags.db !== undefined ? "--db" : "DATABASE_URL",
     ),
-    healthCheckIntervalMs: seconds(env, "HEALTH_CHECK_INTERVAL", 10),
-    timeoutThresholdMs: seconds(env, "DEFAULT_TIMEOUT_THRESHOLD", 20),
-    evictionThresholdMs: seconds(env, "DEFAULT_EVICTION_THRESHOLD", 60),
+    healthCheckIntervalMs: seconds(env, "HEALTH_CHECK_INTERVAL", DEFAULTS.healthCheckInterval),
+    timeoutThresholdMs: seconds(env, "DEFAULT_TIMEOUT_THRESHOLD", DEFAULTS.timeoutThreshold),
+    evictionThresholdMs: seconds(env, "DEFAULT_EVICTION_THRESHOLD", DEFAULTS.evictionThreshold),
     token: flags.token ?? env(REGISTRY_TOKEN_ENV) ?? "",
   };
 }
 
 function parsePort(text: string | undefined, name: string): number {
-  if (text === undefined) return 8000;
+  if (text === undefined) return DEFAULTS.port;
   const port = Number(text);
   if (text.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`${name} must be an integer 0..65535, got "${text}"`);

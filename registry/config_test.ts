@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig, parseDatabaseUrl } from "./config.ts";
+import { ConfigError, parseConfig, parseDatabaseUrl, USAGE, wantsHelp } from "./config.ts";
 
 const env = (values: Record<string, string>) => (name: string) => values[name];
 
@@ -66,4 +66,26 @@ Deno.test("parseDatabaseUrl: paths, sqlite: and file: URLs; PostgreSQL not yet",
   assert.throws(() => parseDatabaseUrl("postgresql://h/db"), /PostgreSQL is not supported yet/);
   assert.throws(() => parseDatabaseUrl("mysql://h/db"), /unsupported database URL/);
   assert.throws(() => parseDatabaseUrl(""), /must not be empty/);
+});
+
+Deno.test("wantsHelp finds --help and -h as flags, not as values; USAGE names every setting", () => {
+  assert.ok(wantsHelp(["--help"]));
+  assert.ok(wantsHelp(["--port", "0", "-h"]));
+  assert.ok(!wantsHelp(["--token=-h"]));
+  assert.ok(!wantsHelp(["--port", "0"]));
+  for (
+    const name of [
+      "--host",
+      "--port",
+      "--db",
+      "--token",
+      "DATABASE_URL",
+      "HEALTH_CHECK_INTERVAL",
+      "DEFAULT_TIMEOUT_THRESHOLD",
+      "DEFAULT_EVICTION_THRESHOLD",
+      "MCP_MESH_REGISTRY_TOKEN",
+    ]
+  ) {
+    assert.ok(USAGE.includes(name), name);
+  }
 });

@@ -16,7 +16,7 @@
  */
 
 import { resolve } from "node:path";
-import { ConfigError, parseConfig, type RegistryConfig } from "./config.ts";
+import { ConfigError, parseConfig, type RegistryConfig, USAGE, wantsHelp } from "./config.ts";
 import { serveRegistry } from "./mod.ts";
 
 /** Exit status on invalid configuration. */
@@ -24,21 +24,6 @@ export const EXIT_CONFIG = 2;
 
 /** Exit status when the registry cannot start (port in use, unusable database). */
 export const EXIT_START = 1;
-
-const USAGE = `Usage: deno task registry [--host HOST] [--port PORT] [--db DATABASE] [--token TOKEN]
-
-Runs the mcp-mesh registry. Flags override the environment:
-
-  --host HOST     interface to bind (env HOST, default 127.0.0.1)
-  --port PORT     port, 0 for a free one (env PORT, default 8000)
-  --db DATABASE   SQLite path, :memory:, sqlite:///abs or file: URL
-                  (env DATABASE_URL, default mcp_mesh_registry.db)
-  --token TOKEN   bearer token the write routes require
-                  (env MCP_MESH_REGISTRY_TOKEN, default none)
-  -h, --help      show this help
-
-Environment only (seconds): HEALTH_CHECK_INTERVAL (10),
-DEFAULT_TIMEOUT_THRESHOLD (20), DEFAULT_EVICTION_THRESHOLD (60).`;
 
 /**
  * Runs the registry until SIGINT or SIGTERM; resolves to the exit status.
@@ -50,7 +35,7 @@ export async function main(
   args: string[],
   env: (name: string) => string | undefined,
 ): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
+  if (wantsHelp(args)) {
     console.log(USAGE);
     return 0;
   }
