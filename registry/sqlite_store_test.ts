@@ -134,6 +134,67 @@ Deno.test("SqliteStore keeps its file to itself while open", async () => {
   });
 });
 
+Deno.test("SqliteStore migrates schema 4: equal tool lists become one shared set", async () => {
+  await withFile(async (path) => {
+    const db = new DatabaseSync(path);
+    db.exec(`
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);
+      CREATE TABLE agents (id TEXT PRIMARY KEY, name TEXT NOT NULL, agent_type TEXT NOT NULL,
+        runtime TEXT, description TEXT, version TEXT NOT NULL, http_host TEXT NOT NULL,
+        http_port INTEGER NOT NULL, namespace TEXT NOT NULL, status TEXT NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+      CREATE TABLE agent_tools (agent_id TEXT PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+        tools TEXT NOT NULL);
+      CREATE TABLE events (id INTEGER PRIMARY KEY, event_type TEXT NOT NULL,
+        agent_id TEXT NOT NULL, agent_name TEXT, timestamp INTEGER NOT NULL, data TEXT);
+    `);
+    const insertAgent = db.prepare(
+      `INSERT INTO agents VALUES (?, ?, 'mcp_agent', NULL, NULL, '1.0.0', '', 9000, 'default',
+        'healthy', 1, 1, 1)`,
+    );
+    const insertTools = db.prepare("INSERT INTO agent_tools VALUES (?, ?)");
+    const tools = (version: string) => JSON.stringify([{ ...stored("x").tools[0], version }]);
+    for (const [id, version] of [["a", "1.0.0"], ["b", "1.0.0"], ["c", "2.0.0"]]) {
+      insertAgent.run(id, id);
+      insertTools.run(id, tools(version));
+    }
+    db.close();
+    const store = new SqliteStore(path);
+    const versions = async () =>
+      (await store.loadAgents()).map((agent) => `${agent.id}:${agent.tools[0]?.version}`);
+    try {
+      assert.deepEqual(await versions(), ["a:1.0.0", "b:1.0.0", "c:2.0.0"]);
+      // a and b share a set: it stays while one of them does.
+      await store.commit({ deletes: ["a"] });
+      await store.commit({ writes: [{ agent: stored("d"), replaceTools: true }] });
+      assert.deepEqual(await versions(), ["b:1.0.0", "c:2.0.0", "d:1.0.0"]);
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(path);
+    try {
+      assert.deepEqual(
+        check.prepare("SELECT id, tool_set FROM agents ORDER BY id").all().map((row) =>
+          `${row.id}:${row.tool_set}`
+        ),
+        ["b:1", "c:2", "d:1"],
+        "d's tools are the same text as b's: it joins the migrated set",
+      );
+      assert.equal(
+        (check.prepare("SELECT count(*) AS n FROM tool_sets").get() as { n: number }).n,
+        2,
+      );
+      assert.equal(
+        check.prepare("SELECT name FROM sqlite_master WHERE name = 'agent_tools'").get(),
+        undefined,
+      );
+    } finally {
+      check.close();
+    }
+  });
+});
+
 Deno.test("SqliteStore reports the error of a failed migration", async () => {
   await withFile((path) => {
     // A schema-4 file that already has the column schema 5 adds.
