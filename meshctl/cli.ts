@@ -12,7 +12,7 @@ import { registerLogs } from "./commands/logs.ts";
 import { registerStart } from "./commands/start.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerStop } from "./commands/stop.ts";
-import { CliError } from "./errors.ts";
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from "./errors.ts";
 import { colorEnabled, createPaint } from "./output.ts";
 import { DEFAULT_REGISTRY_URL } from "./registry_client.ts";
 import denoConfig from "./deno.json" with { type: "json" };
@@ -78,13 +78,14 @@ export async function runCli(args: string[]): Promise<number> {
     await program.parseAsync(args, { from: "user" });
     return typeof Deno.exitCode === "number" ? Deno.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Help and --version exit 0; every other commander error is a usage error.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     const debug = args.includes("--debug");
     const paint = createPaint(colorEnabled(Deno.stderr));
     const message = error instanceof Error ? error.message : String(error);
     console.error(`${paint("red", "error:")} ${message.split("\n")[0]}`);
     if (debug && error instanceof Error) console.error(error.stack);
     if (debug && error instanceof Error && error.cause) console.error("cause:", error.cause);
-    return error instanceof CliError ? error.exitCode : 1;
+    return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
   }
 }

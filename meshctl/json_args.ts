@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CliError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
 
 /** Line and column (both 1-based) of a character offset in `text`. */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
@@ -46,7 +46,7 @@ function unexpectedTokenOffset(text: string, message: string): number {
  * @param text The JSON text.
  * @param source Where the text came from, used in messages (e.g. `"args.json"`).
  * @returns The parsed object.
- * @throws {CliError} naming the line and column of a syntax error, or saying
+ * @throws {UsageError} naming the line and column of a syntax error, or saying
  * that the value is not an object.
  *
  * @example
@@ -67,16 +67,15 @@ export function parseJsonArgs(text: string, source: string): Record<string, unkn
     const reason = raw.replace(/, ".*" is not valid JSON$/s, "")
       .replace(/ in JSON at position \d+.*$/, "")
       .replace(/^Unexpected end of JSON input$/, "unexpected end of input");
-    throw new CliError(
+    throw new UsageError(
       `invalid JSON arguments (${source}) at line ${line}, column ${column}: ${reason}`,
-      { exitCode: 2, cause: error },
+      { cause: error },
     );
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const kind = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
-    throw new CliError(
+    throw new UsageError(
       `invalid JSON arguments (${source}): expected an object like {"name": "value"}, got ${kind}`,
-      { exitCode: 2 },
     );
   }
   return value as Record<string, unknown>;

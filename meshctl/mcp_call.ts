@@ -9,6 +9,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// @ts-types="@modelcontextprotocol/sdk/types"
+import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { availableNames, unknownNameHint } from "./closest.ts";
 import { CliError } from "./errors.ts";
 import { describeNetworkError } from "./registry_client.ts";
@@ -124,7 +126,15 @@ export async function callTool(
       }) as ToolResult;
     } catch (error) {
       if (error instanceof CliError) throw error;
-      if ((error as { code?: unknown }).code === 401) {
+      const code = (error as { code?: unknown }).code;
+      if (code === ErrorCode.RequestTimeout) {
+        throw new CliError(
+          `${tool} at ${url} gave no answer or progress within ${options.timeoutMs / 1000}s ` +
+            "(--timeout waits longer)",
+          { cause: error },
+        );
+      }
+      if (code === 401) {
         const hint = options.token
           ? "the token was refused"
           : "pass --token or set MCP_MESH_AUTH_TOKEN";

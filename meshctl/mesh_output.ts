@@ -12,6 +12,8 @@ import { logFile, type MeshPaths } from "./home.ts";
 export interface MeshOutput {
   /** One line printed by an agent. */
   agentLine(agent: { name: string; color: ColorName }, line: string): void;
+  /** A new run of an agent began (its first start or a restart), before any of its lines. */
+  agentStarted(agent: { name: string; file: string; pid: number }): void;
   /** A progress message of meshctl itself. */
   info(message: string): void;
   /** A warning of meshctl itself. */
@@ -31,6 +33,8 @@ export function terminalOutput(names: string[]): MeshOutput {
     paint(color, `${name.padEnd(width)} |`);
   return {
     agentLine: (agent, line) => console.log(`${prefix(agent.name, agent.color)} ${line}`),
+    // meshctl's own "<agent>: started <file> (pid N)" line already separates the runs here.
+    agentStarted: () => {},
     info: (message) => console.log(`${prefix("meshctl", "bold")} ${message}`),
     warn: (message) => console.log(`${prefix("meshctl", "bold")} ${paint("yellow", message)}`),
     close: () => {},
@@ -38,8 +42,9 @@ export function terminalOutput(names: string[]): MeshOutput {
 }
 
 /**
- * Log-file output of a detached mesh: each agent appends to `logs/<name>.log`,
- * meshctl's own messages go to `logs/meshctl.log` with a timestamp.
+ * Log-file output of a detached mesh: each agent appends to `logs/<name>.log`
+ * (each run after a line `--- <time> started <file> (pid N) ---`), meshctl's
+ * own messages go to `logs/meshctl.log` with a timestamp.
  */
 export function logFileOutput(paths: MeshPaths): MeshOutput {
   Deno.mkdirSync(paths.logs, { recursive: true });
@@ -58,6 +63,8 @@ export function logFileOutput(paths: MeshPaths): MeshOutput {
   const stamped = (message: string): string => `${new Date().toISOString()} ${message}`;
   return {
     agentLine: (agent, line) => append(agent.name, line),
+    agentStarted: ({ name, file, pid }) =>
+      append(name, `--- ${new Date().toISOString()} started ${file} (pid ${pid}) ---`),
     info: (message) => append("meshctl", stamped(message)),
     warn: (message) => append("meshctl", stamped(`warning: ${message}`)),
     close: () => {

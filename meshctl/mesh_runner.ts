@@ -210,7 +210,10 @@ export class MeshRunner {
   #launch(agent: AgentProcess): void {
     this.#exitCodes.delete(agent);
     agent.start(this.registryUrl).then((status) => this.#exited(agent, status));
-    this.#options.output.info(`${agent.name}: started ${agent.file} (pid ${agent.pid})`);
+    const { output } = this.#options;
+    // Synchronously after the spawn, so before any line of the new run is forwarded.
+    output.agentStarted({ name: agent.name, file: agent.file, pid: agent.pid! });
+    output.info(`${agent.name}: started ${agent.file} (pid ${agent.pid})`);
     this.#options.onChange?.();
   }
 

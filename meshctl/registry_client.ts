@@ -14,7 +14,7 @@ import type {
   HealthResponse,
   RootResponse,
 } from "@mesh/sdk/protocol";
-import { CliError } from "./errors.ts";
+import { CliError, UsageError } from "./errors.ts";
 
 /** Default registry URL when neither `--registry-url` nor `MCP_MESH_REGISTRY_URL` is set. */
 export const DEFAULT_REGISTRY_URL = "http://127.0.0.1:8000";
@@ -186,10 +186,10 @@ export function normalizeRegistryUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new CliError(`invalid registry URL "${url}" (expected e.g. ${DEFAULT_REGISTRY_URL})`);
+    throw new UsageError(`invalid registry URL "${url}" (expected e.g. ${DEFAULT_REGISTRY_URL})`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new CliError(`invalid registry URL "${url}": use http:// or https://`);
+    throw new UsageError(`invalid registry URL "${url}": use http:// or https://`);
   }
   return parsed.href.replace(/\/+$/, "");
 }

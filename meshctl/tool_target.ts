@@ -7,7 +7,7 @@
 
 import type { AgentInfo, AgentStatus, CapabilityInfo } from "@mesh/sdk/protocol";
 import { unknownNameHint } from "./closest.ts";
-import { CliError } from "./errors.ts";
+import { CliError, UsageError } from "./errors.ts";
 
 /** A parsed `[agent:]tool` reference. */
 export interface ToolRef {
@@ -28,16 +28,14 @@ export interface ToolTarget {
 /**
  * Splits `agent:tool` (or just `tool`) into its parts.
  *
- * @throws {CliError} when either part is empty.
+ * @throws {UsageError} when either part is empty.
  */
 export function parseToolRef(ref: string): ToolRef {
   const colon = ref.lastIndexOf(":");
   const agent = colon >= 0 ? ref.slice(0, colon) : undefined;
   const tool = ref.slice(colon + 1);
   if (!tool || agent === "") {
-    throw new CliError(`invalid tool reference "${ref}": expected tool or agent-id:tool`, {
-      exitCode: 2,
-    });
+    throw new UsageError(`invalid tool reference "${ref}": expected tool or agent-id:tool`);
   }
   return agent === undefined ? { tool } : { agent, tool };
 }
@@ -61,13 +59,9 @@ export function chooseProvider(agents: AgentInfo[], ref: ToolRef): ToolTarget {
     ? agents.filter((agent) => agent.id === ref.agent || agent.name === ref.agent)
     : agents;
   if (ref.agent && scoped.length === 0) {
-    const hint = unknownNameHint(
-      ref.agent,
-      agents.flatMap((agent) => [agent.id, agent.name]),
-      "agents",
-      agents.map((agent) => agent.id),
+    throw new CliError(
+      `no agent "${ref.agent}" in the registry${unknownAgentHint(ref.agent, agents)}`,
     );
-    throw new CliError(`no agent "${ref.agent}" in the registry${hint}`);
   }
   const matches: (ToolTarget & { rank: number })[] = [];
   for (const agent of scoped) {
@@ -107,9 +101,17 @@ export function chooseProvider(agents: AgentInfo[], ref: ToolRef): ToolTarget {
   return { agent, capability };
 }
 
-/** `"; did you mean a, b?"`, or an empty string without suggestions. */
-export function didYouMean(suggestions: string[]): string {
-  return suggestions.length ? `; did you mean ${suggestions.join(", ")}?` : "";
+/**
+ * The tail of a "no agent" message: the ids or names of `agents` close to
+ * `ref`, else every agent id (see {@linkcode unknownNameHint}).
+ */
+export function unknownAgentHint(ref: string, agents: AgentInfo[]): string {
+  return unknownNameHint(
+    ref,
+    agents.flatMap((agent) => [agent.id, agent.name]),
+    "agents",
+    agents.map((agent) => agent.id),
+  );
 }
 
 /** The MCP endpoint of an agent base URL (`{endpoint}/mcp`), left alone if it already ends so. */
@@ -118,9 +120,7 @@ export function mcpUrl(endpoint: string): URL {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new CliError(`invalid agent URL "${endpoint}" (expected e.g. http://127.0.0.1:9000)`, {
-      exitCode: 2,
-    });
+    throw new UsageError(`invalid agent URL "${endpoint}" (expected e.g. http://127.0.0.1:9000)`);
   }
   if (!url.pathname.replace(/\/+$/, "").endsWith("/mcp")) {
     url.pathname = `${url.pathname.replace(/\/+$/, "")}/mcp`;

@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { parseSeconds } from "../arg_parsers.ts";
 import { commandContext } from "../context.ts";
-import { CliError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { parseJsonArgs } from "../json_args.ts";
 import type { AgentInfo } from "@mesh/sdk/protocol";
 import { sameServer } from "../agent_process.ts";
@@ -16,10 +16,13 @@ import { RegistryClient } from "../registry_client.ts";
 import { toJson } from "../output.ts";
 import { chooseProvider, mcpUrl, parseToolRef } from "../tool_target.ts";
 
+/** Seconds a call waits without progress when neither --timeout nor the tool says. */
+const DEFAULT_TIMEOUT_SECONDS = 60;
+
 interface CallOptions {
   file?: string;
   agentUrl?: string;
-  timeout: number;
+  timeout?: number;
   json?: boolean;
   token?: string;
 }
@@ -35,11 +38,18 @@ export function registerCall(program: Command): void {
       "Find the agent providing <tool> through the registry (by tool name, or by\n" +
         "capability) and call it over MCP. Prints the tool's text, or pretty JSON when\n" +
         "the tool returns structured content. Progress of streaming tools is printed\n" +
-        "to stderr as it arrives. A tool reporting an error exits with status 1.",
+        "to stderr as it arrives. A tool reporting an error exits with status 1.\n" +
+        "Without --timeout, a call waits as long as the tool's declared timeout\n" +
+        `(kwargs.timeout in the registry), else ${DEFAULT_TIMEOUT_SECONDS}s, without progress.`,
     )
     .option("--file <path>", "read the JSON arguments from a file (- for stdin)")
     .option("--agent-url <url>", "call this agent directly, without asking the registry")
-    .option("--timeout <seconds>", "give up after this long without progress", parseSeconds, 60)
+    .option(
+      "--timeout <seconds>",
+      "give up after this long without progress (default: the tool's declared " +
+        `timeout, else ${DEFAULT_TIMEOUT_SECONDS})`,
+      parseSeconds,
+    )
     .option("--json", "print the whole MCP CallToolResult as JSON")
     .option(
       "--token <token>",
@@ -65,6 +75,7 @@ Examples:
       const target = parseToolRef(ref);
       let url: URL;
       let tool = target.tool;
+      let declaredTimeout: number | undefined;
       if (options.agentUrl) {
         url = mcpUrl(options.agentUrl);
       } else {
@@ -72,9 +83,11 @@ Examples:
         const provider = chooseProvider(agents, target);
         url = mcpUrl(provider.agent.endpoint);
         tool = provider.capability.function_name;
+        declaredTimeout = provider.capability.kwargs?.timeout;
       }
+      const timeout = options.timeout ?? positive(declaredTimeout) ?? DEFAULT_TIMEOUT_SECONDS;
       const result = await callTool(url, tool, args, {
-        timeoutMs: options.timeout * 1000,
+        timeoutMs: timeout * 1000,
         verifyTool: options.agentUrl !== undefined,
         token: options.token,
         onProgress: (progress) => console.error(paintError("cyan", renderProgress(progress))),
@@ -120,14 +133,19 @@ async function explainCapability(
     : error;
 }
 
+/** `seconds` when it is a positive finite number (a declared timeout is the agent's word). */
+function positive(seconds: number | undefined): number | undefined {
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0
+    ? seconds
+    : undefined;
+}
+
 async function readArguments(
   inline: string,
   file: string | undefined,
 ): Promise<Record<string, unknown>> {
   if (inline && file) {
-    throw new CliError("give the arguments either inline or with --file, not both", {
-      exitCode: 2,
-    });
+    throw new UsageError("give the arguments either inline or with --file, not both");
   }
   if (file) {
     let text: string;
@@ -137,7 +155,7 @@ async function readArguments(
         : await Deno.readTextFile(file);
     } catch (error) {
       const reason = error instanceof Deno.errors.NotFound ? "no such file" : String(error);
-      throw new CliError(`cannot read arguments from ${file}: ${reason}`, { exitCode: 2 });
+      throw new UsageError(`cannot read arguments from ${file}: ${reason}`);
     }
     return parseJsonArgs(text, file === "-" ? "stdin" : file);
   }

@@ -7,11 +7,10 @@
 import type { Command } from "commander";
 import { basename } from "node:path";
 import { parseCount } from "../arg_parsers.ts";
-import { closestNames } from "../closest.ts";
+import { unknownNameHint } from "../closest.ts";
 import { delay } from "../delay.ts";
 import { CliError } from "../errors.ts";
 import { logFile, type MeshPaths, meshPaths } from "../home.ts";
-import { didYouMean } from "../tool_target.ts";
 
 interface LogsOptions {
   follow?: boolean;
@@ -26,8 +25,9 @@ export function registerLogs(program: Command): void {
     .summary("show the output of a detached agent")
     .description(
       "Print the last lines of the log of an agent started with `meshctl start -d`\n" +
-        "(files in $MCP_MESH_HOME/logs). The name `meshctl` shows the supervisor's own\n" +
-        "log: registry start, registrations, restarts and exits.",
+        "(files in $MCP_MESH_HOME/logs). Each run of the agent begins with a line\n" +
+        "`--- <time> started <file> (pid N) ---`. The name `meshctl` shows the\n" +
+        "supervisor's own log: registry start, registrations, restarts and exits.",
     )
     .option("-f, --follow", "keep printing new lines as they are written (Ctrl-C to stop)")
     .option("-n, --lines <count>", "how many lines to show", parseCount, 20)
@@ -47,10 +47,8 @@ Examples:
         bytes = await Deno.readFile(path);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
-        const known = await logNames(paths);
-        const hint = known.length ? didYouMean(closestNames(name, known)) : "";
-        const available = known.length ? ` (logs: ${known.join(", ")})` : "";
-        throw new CliError(`no log for "${name}" in ${paths.logs}${hint || available}`);
+        const hint = unknownNameHint(name, await logNames(paths), "logs");
+        throw new CliError(`no log for "${name}" in ${paths.logs}${hint}`);
       }
       const lines = new TextDecoder().decode(bytes).split("\n");
       if (lines.at(-1) === "") lines.pop();
@@ -87,5 +85,5 @@ async function logNames(paths: MeshPaths): Promise<string[]> {
   } catch {
     // no logs directory yet
   }
-  return names.sort();
+  return names;
 }

@@ -8,8 +8,8 @@
 import { type Command, Option } from "commander";
 import { extname, resolve } from "node:path";
 import { parsePort, parseSeconds } from "../arg_parsers.ts";
-import { commandContext } from "../context.ts";
-import { CliError } from "../errors.ts";
+import { commandContext, resolveRegistryUrl } from "../context.ts";
+import { CliError, UsageError } from "../errors.ts";
 import {
   agentPidFile,
   type AgentState,
@@ -24,7 +24,6 @@ import { MeshRunner } from "../mesh_runner.ts";
 import { agentName, uniqueNames } from "../permissions.ts";
 import { isAlive } from "../pids.ts";
 import { delay } from "../delay.ts";
-import { DEFAULT_REGISTRY_URL, normalizeRegistryUrl } from "../registry_client.ts";
 
 /** Options of `meshctl start`. */
 interface StartOptions {
@@ -97,10 +96,9 @@ Files of a detached mesh live in $MCP_MESH_HOME (default ~/.mcp-mesh):
       const context = await commandContext(command);
       await checkFiles(files);
       if (files.length === 0 && !options.registryOnly) {
-        throw new CliError(
+        throw new UsageError(
           "give agent files to start, or --registry-only for just the registry " +
             "(see meshctl start --help)",
-          { exitCode: 2 },
         );
       }
       if (options.supervise) {
@@ -147,9 +145,9 @@ async function runAttached(
   const stop = stopSignal();
   try {
     await runner.start();
-    const settled = runner.waitUntilSettled(options.wait * 1000).then((states) => {
+    const settled = runner.waitUntilSettled(options.wait * 1000).then(async (states) => {
       if (!runner.stopping) {
-        reportSettled(states, runner.registryUrl, output, "Ctrl-C to stop", false);
+        await reportSettled(states, runner.registryUrl, output, "Ctrl-C to stop");
       }
     });
     const code = await Promise.race([stop.promise.then(() => 0), runner.idle]);
@@ -190,7 +188,7 @@ async function supervise(
     }
     await sync();
     const states = await runner.waitUntilSettled(options.wait * 1000);
-    reportSettled(states, runner.registryUrl, output, "`meshctl stop` to stop", true);
+    await reportSettled(states, runner.registryUrl, output, "`meshctl stop` to stop");
     settled = true;
     await sync();
     const code = await Promise.race([stop.promise.then(() => 0), runner.idle]);
@@ -282,7 +280,7 @@ async function detach(
     if (state?.error) throw new CliError(`the background mesh failed: ${state.error}`);
     if (state?.settled) {
       const failed = state.agents.filter((agent) => agent.status !== "registered");
-      console.log(nextSteps(state.registryUrl, paths, state.agents, child.pid));
+      console.log(await nextSteps(state.registryUrl, paths, state.agents, child.pid));
       child.unref();
       return failed.length ? 1 : 0;
     }
@@ -332,13 +330,12 @@ function describeAgentState(agent: AgentState): string {
   }
 }
 
-function reportSettled(
+async function reportSettled(
   states: AgentState[],
   registryUrl: string,
   output: MeshOutput,
   howToStop: string,
-  detached: boolean,
-): void {
+): Promise<void> {
   const registered = states.filter((state) => state.status === "registered");
   for (const state of states.filter((state) => state.status === "starting")) {
     output.warn(`${state.name}: still not registered with ${registryUrl}; is it a mesh agent?`);
@@ -348,20 +345,20 @@ function reportSettled(
     return;
   }
   if (registered.length === 0) return;
-  const flag = registryFlag(registryUrl, detached);
+  const flag = await registryFlag(registryUrl);
   output.info(`ready: ${registered.length}/${states.length} agents registered with ${registryUrl}`);
   output.info(
     `next: \`meshctl${flag} list --tools\`, \`meshctl${flag} call <tool> '{…}'\`; ${howToStop}`,
   );
 }
 
-function nextSteps(
+async function nextSteps(
   registryUrl: string,
   paths: MeshPaths,
   agents: AgentState[],
   pid: number,
-): string {
-  const flag = registryFlag(registryUrl, true);
+): Promise<string> {
+  const flag = await registryFlag(registryUrl);
   const steps = [
     [`meshctl${flag} list`, "see the agents"],
     [`meshctl logs ${agents[0]?.name ?? "meshctl"} -f`, "follow an agent's output"],
@@ -376,14 +373,21 @@ function nextSteps(
 }
 
 /**
- * The `--registry-url` a next-step hint needs so that a later command finds
- * `registryUrl`: none when `MCP_MESH_REGISTRY_URL`, or else the state file of
- * a detached mesh (or else the default), already points there.
+ * The `--registry-url` a next-step hint needs so that a later command run
+ * from this `MCP_MESH_HOME` finds `registryUrl`: none when the registry that
+ * command would resolve by itself ({@linkcode resolveRegistryUrl}: the
+ * environment, else a live detached mesh's registry, else the default) is
+ * this one.
  */
-function registryFlag(registryUrl: string, detached: boolean): string {
-  const implicit = Deno.env.get("MCP_MESH_REGISTRY_URL") ??
-    (detached ? registryUrl : DEFAULT_REGISTRY_URL);
-  return normalizeRegistryUrl(implicit) === registryUrl ? "" : ` --registry-url ${registryUrl}`;
+async function registryFlag(registryUrl: string): Promise<string> {
+  const flag = ` --registry-url ${registryUrl}`;
+  try {
+    const implicit = await resolveRegistryUrl(Deno.env.get("MCP_MESH_REGISTRY_URL"));
+    return implicit === registryUrl ? "" : flag;
+  } catch (error) {
+    if (error instanceof CliError) return flag; // an invalid MCP_MESH_REGISTRY_URL
+    throw error;
+  }
 }
 
 /** Resolves on the first SIGINT or SIGTERM; `dispose` removes the listeners. */
@@ -412,16 +416,13 @@ async function checkFiles(files: string[]): Promise<void> {
     try {
       info = await Deno.stat(file);
     } catch {
-      throw new CliError(`agent file not found: ${file}`, { exitCode: 2 });
+      throw new UsageError(`agent file not found: ${file}`);
     }
     if (!info.isFile) {
-      throw new CliError(`not a file: ${file} (give the agent's .ts file)`, { exitCode: 2 });
+      throw new UsageError(`not a file: ${file} (give the agent's .ts file)`);
     }
     if (!AGENT_EXTENSIONS.includes(extname(file).toLowerCase())) {
-      throw new CliError(
-        `not an agent file: ${file} (expected ${AGENT_EXTENSIONS.join(", ")})`,
-        { exitCode: 2 },
-      );
+      throw new UsageError(`not an agent file: ${file} (expected ${AGENT_EXTENSIONS.join(", ")})`);
     }
   }
 }

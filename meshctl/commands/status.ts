@@ -7,13 +7,12 @@
 
 import type { Command } from "commander";
 import type { AgentInfo } from "@mesh/sdk/protocol";
-import { closestNames } from "../closest.ts";
 import { commandContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { formatAgentStatus, paintStatus } from "../format_agents.ts";
 import { formatDuration, toJson } from "../output.ts";
 import type { RegistryClient } from "../registry_client.ts";
-import { didYouMean } from "../tool_target.ts";
+import { unknownAgentHint } from "../tool_target.ts";
 
 /** Adds `status` to the program. */
 export function registerStatus(program: Command): void {
@@ -66,7 +65,8 @@ Examples:
 
 /**
  * The agent with this id or, failing that, the only agent with this name;
- * a {@linkcode CliError} suggesting close ids otherwise.
+ * a {@linkcode CliError} suggesting close ids or names (else listing the
+ * agent ids) otherwise.
  */
 export async function findAgent(registry: RegistryClient, ref: string): Promise<AgentInfo> {
   const exact = await registry.getAgent(ref);
@@ -78,6 +78,5 @@ export async function findAgent(registry: RegistryClient, ref: string): Promise<
     const ids = named.map((agent) => agent.id).join(", ");
     throw new CliError(`several agents are named "${ref}": ${ids}; give the agent id`);
   }
-  const suggestions = closestNames(ref, agents.flatMap((agent) => [agent.id, agent.name]));
-  throw new CliError(`no agent "${ref}" at ${registry.url}${didYouMean(suggestions)}`);
+  throw new CliError(`no agent "${ref}" at ${registry.url}${unknownAgentHint(ref, agents)}`);
 }

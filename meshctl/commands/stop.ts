@@ -10,8 +10,7 @@ import { parseSeconds } from "../arg_parsers.ts";
 import { CliError } from "../errors.ts";
 import { agentPidFile, type MeshPaths, meshPaths, readPidFile, readState } from "../home.ts";
 import { isAlive, terminatePid } from "../pids.ts";
-import { closestNames } from "../closest.ts";
-import { didYouMean } from "../tool_target.ts";
+import { unknownNameHint } from "../closest.ts";
 
 interface StopOptions {
   keepRegistry?: boolean;
@@ -89,7 +88,7 @@ async function stopAgents(paths: MeshPaths, names: string[], graceMs: number): P
   const known = await agentNames(paths);
   for (const name of names) {
     if (!known.includes(name)) {
-      throw new CliError(`no detached agent "${name}"${didYouMean(closestNames(name, known))}`);
+      throw new CliError(`no detached agent "${name}"${unknownNameHint(name, known, "agents")}`);
     }
   }
   for (const name of names) {

@@ -78,6 +78,22 @@ Deno.test("meshctl list, status and call against a live mesh", async (t) => {
     });
 
     await t.step(
+      "status and call of an unknown agent unlike any list the agent ids alike",
+      async () => {
+        const ids = (await registeredAgents(registry.url)).agents.map((agent) => agent.id).sort();
+        const available = `; available agents: ${ids.join(", ")}\n`;
+        const status = await meshctl(["status", "zzzz"], env);
+        assert.equal(status.code, 1);
+        assert.equal(status.stderr, `error: no agent "zzzz" at ${registry.url}${available}`);
+        const call = await meshctl(["call", "zzzz:say_hello"], env);
+        assert.equal(call.code, 1);
+        assert.equal(call.stderr, `error: no agent "zzzz" in the registry${available}`);
+        const typo = await meshctl(["call", "helo:say_hello"], env);
+        assert.equal(typo.stderr, 'error: no agent "helo" in the registry; did you mean hello?\n');
+      },
+    );
+
+    await t.step(
       "events shows registrations newest first, filtered, as a table or JSON",
       async () => {
         const { code, stdout, stderr } = await meshctl(["events"], env);
@@ -234,6 +250,22 @@ Deno.test("meshctl list, status and call against a live mesh", async (t) => {
       );
     });
 
+    await t.step("call waits as long as the tool's declared timeout; --timeout wins", async () => {
+      const napping = (await registeredAgents(registry.url)).agents
+        .flatMap((agent) => agent.capabilities)
+        .find((capability) => capability.function_name === "nap");
+      assert.equal(napping?.kwargs?.timeout, 2, "the registry lists the declared timeout");
+      const cut = await meshctl(["call", "nap", '{"seconds": 30}'], env);
+      assert.equal(cut.code, 1);
+      assert.match(
+        cut.stderr,
+        /^error: nap at \S+\/mcp gave no answer or progress within 2s \(--timeout waits longer\)\n$/,
+      );
+      const waited = await meshctl(["call", "nap", '{"seconds": 3}', "--timeout", "60"], env);
+      assert.equal(waited.code, 0, waited.stderr);
+      assert.equal(waited.stdout, "slept 3s\n");
+    });
+
     await t.step("call with bad JSON names the position, without a stack trace", async () => {
       const { code, stderr } = await meshctl(["call", "say_hello", '{"name": "World",}'], env);
       assert.equal(code, 2);
@@ -281,7 +313,7 @@ Deno.test("bad values of an option give one message style and one exit code", as
   try {
     for (const value of ["abc", "0", "501", "2.5"]) {
       const { code, stdout, stderr } = await meshctl(["events", "-n", value], cliEnv(home));
-      assert.equal(code, 1, value);
+      assert.equal(code, 2, value);
       assert.equal(stdout, "");
       assert.equal(
         stderr,
@@ -290,11 +322,47 @@ Deno.test("bad values of an option give one message style and one exit code", as
       );
     }
     const timeout = await meshctl(["call", "say_hello", "--timeout", "abc"], cliEnv(home));
-    assert.equal(timeout.code, 1);
+    assert.equal(timeout.code, 2);
     assert.match(
       timeout.stderr,
       /^error: option '--timeout <seconds>' argument 'abc' is invalid\./,
     );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("every usage error exits 2 with one line, before contacting anything", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-usage-" });
+  // Nothing listens here: a command that got past its usage checks would exit 1.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const env = cliEnv(home, { MCP_MESH_REGISTRY_URL: `http://127.0.0.1:${closed.addr.port}` });
+  closed.close();
+  try {
+    const cases: [string[], RegExp][] = [
+      [["nosuch"], /^error: unknown command 'nosuch'/],
+      [["list", "--bogus"], /^error: unknown option '--bogus'/],
+      [["logs"], /^error: missing required argument 'agent'/],
+      [["stop", "--grace", "-1"], /^error: option '--grace <seconds>' argument '-1' is invalid/],
+      [["start", "--registry-port", "70000"], /argument '70000' is invalid/],
+      [["call", ":say_hello"], /^error: invalid tool reference ":say_hello"/],
+      [["call", "say_hello", "[1]"], /^error: invalid JSON arguments \(command line\): expected/],
+      [["call", "say_hello", "{}", "--file", "-"], /^error: give the arguments either inline/],
+      [["call", "say_hello", "--file", `${home}/none.json`], /^error: cannot read arguments/],
+      [["call", "say_hello", "--agent-url", "nota url"], /^error: invalid agent URL "nota url"/],
+      [["--registry-url", "ftp://x", "list"], /^error: invalid registry URL "ftp:\/\/x"/],
+      [["start"], /^error: give agent files to start, or --registry-only/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await meshctl(args, env);
+      assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+      assert.equal(stdout, "");
+      assert.match(stderr, message);
+      assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    }
+    const help = await meshctl(["list", "--help"], env);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: meshctl list/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -19,6 +19,7 @@ import {
 
 const HELLO = join(ROOT, "examples/hello/main.ts");
 const SYSTEM = join(ROOT, "examples/system/main.ts");
+const COUNTER = join(ROOT, "meshctl/tests/agents/counter/main.ts");
 
 Deno.test("start runs agents against an existing registry; Ctrl-C unregisters them", async () => {
   const home = await Deno.makeTempDir({ prefix: "meshctl-start-" });
@@ -115,11 +116,29 @@ Deno.test("start --detach runs in the background; logs and stop manage it", asyn
     const logs = await meshctl(["logs", "hello", "-n", "50"], env);
     assert.equal(logs.code, 0);
     assert.match(logs.stdout, /^agent hello hello-\S+ listening on http:/m);
+    const helloPid = (await Deno.readTextFile(join(home, "run/hello.pid"))).trim();
+    assert.match(
+      logs.stdout.split("\n")[0],
+      new RegExp(`^--- \\d{4}-\\d\\d-\\d\\dT\\S+Z started ${HELLO} \\(pid ${helloPid}\\) ---$`),
+      "the run starts with a marker line",
+    );
     const own = await meshctl(["logs", "meshctl"], env);
     assert.match(own.stdout, /ready: 2\/2 agents registered/);
     const typo = await meshctl(["logs", "helo"], env);
     assert.equal(typo.code, 1);
     assert.match(typo.stderr, /^error: no log for "helo" in .*; did you mean hello\?$/m);
+    const unlike = await meshctl(["logs", "zzzz"], env);
+    assert.equal(unlike.code, 1);
+    assert.equal(
+      unlike.stderr,
+      `error: no log for "zzzz" in ${home}/logs; available logs: hello, meshctl, system\n`,
+    );
+    const stopUnknown = await meshctl(["stop", "zzzz"], env);
+    assert.equal(stopUnknown.code, 1);
+    assert.equal(
+      stopUnknown.stderr,
+      'error: no detached agent "zzzz"; available agents: hello, system\n',
+    );
 
     // `-n 1` prints exactly the last old line: once it is out, the follower is
     // following, so the exit line written by `stop` cannot slip past it.
@@ -150,6 +169,57 @@ Deno.test("start --detach runs in the background; logs and stop manage it", asyn
     );
   } finally {
     await meshctl(["stop", "--grace", "2"], env);
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start hints --registry-url only when a later command would miss the registry", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-hint-" });
+  const env = cliEnv(home);
+  // Its own directory: the detached mesh's embedded registry locks home/registry.db.
+  await Deno.mkdir(join(home, "other"));
+  const other = startRegistry(join(home, "other"));
+  try {
+    const detached = await meshctl(["start", "-d", "--registry-port", "0", HELLO], env);
+    assert.equal(detached.code, 0, detached.stdout + detached.stderr);
+    const [, url] = detached.stdout.match(/, registry (\S+)\.$/m)!;
+
+    // Later commands from this home resolve the detached mesh's registry: no flag needed.
+    const joined = spawnMeshctl(["--registry-url", url, "start", COUNTER], env);
+    try {
+      const [next] = await joined.waitFor(/^meshctl \| next: .*$/);
+      assert.equal(
+        next,
+        "meshctl | next: `meshctl list --tools`, `meshctl call <tool> '{…}'`; Ctrl-C to stop",
+      );
+      const listed = await meshctl(["list"], env);
+      assert.match(listed.stdout, /^counter-\S+ +healthy/m);
+    } finally {
+      await joined.close();
+    }
+
+    // Another registry: a plain `meshctl list` would go to the detached mesh's.
+    const apart = spawnMeshctl(["--registry-url", other.url, "start", COUNTER], env);
+    try {
+      const [next] = await apart.waitFor(/^meshctl \| next: .*$/);
+      assert.match(next, new RegExp(`\`meshctl --registry-url ${other.url} list --tools\``));
+    } finally {
+      await apart.close();
+    }
+
+    // A second detached run appends to the same log, after its own marker.
+    assert.equal((await meshctl(["stop"], env)).code, 0);
+    const again = await meshctl(["start", "-d", "--registry-port", "0", HELLO], env);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    const { stdout } = await meshctl(["logs", "hello", "-n", "1000"], env);
+    const markers = [...stdout.matchAll(/^--- \S+ started (\S+) \(pid (\d+)\) ---$/gm)];
+    assert.deepEqual(markers.map((marker) => marker[1]), [HELLO, HELLO]);
+    assert.notEqual(markers[0][2], markers[1][2], "each run has its own pid");
+    const secondRun = stdout.slice(markers[1].index);
+    assert.equal(secondRun.match(/listening on http:/g)?.length, 1, "one run after each marker");
+  } finally {
+    await meshctl(["stop", "--grace", "2"], env);
+    await other.close();
     await Deno.remove(home, { recursive: true });
   }
 });

@@ -1,7 +1,7 @@
 /**
  * A test agent for meshctl: a streaming tool that reports progress and
- * returns structured content, a tool that always reports an error, and one
- * that needs the bearer token `s3cret`.
+ * returns structured content, a tool that always reports an error, one
+ * that needs the bearer token `s3cret`, and a slow one declaring a timeout.
  *
  * @module
  */
@@ -50,5 +50,17 @@ export class CounterAgent {
   @mesh.tool({ capability: "secrets", description: "Needs a bearer token", authRequired: true })
   secret(): string {
     return "the secret";
+  }
+
+  /** Answers after `seconds`; declares a 2 s timeout, so callers should give up on long naps. */
+  @mesh.tool({
+    capability: "napping",
+    description: "Sleeps, then says so",
+    timeout: 2_000,
+    input: { seconds: z.number().min(0).max(60) },
+  })
+  async nap({ seconds }: { seconds: number }): Promise<string> {
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    return `slept ${seconds}s`;
   }
 }
