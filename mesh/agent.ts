@@ -18,6 +18,7 @@ import { type AgentHandle, newAgentId, type RuntimeInit, startRuntime } from "./
 import type { SessionOptions } from "./stateful_endpoint.ts";
 import type { FastTool } from "./fast_call.ts";
 import { toCallToolResult, toErrorResult } from "./tool_result.ts";
+import { LocalToolContext } from "./local_context.ts";
 
 type McpServerModule = typeof import("@modelcontextprotocol/sdk/server/mcp");
 
@@ -95,12 +96,13 @@ class BoundTool {
   async runUnchecked(
     args: Record<string, unknown>,
     dependencies: (McpMeshTool | undefined)[],
+    context: ToolContext,
   ): Promise<CallToolResult> {
     const parsed = this.input?.safeParse(args);
     if (parsed && !parsed.success) {
       return toErrorResult(validationError("Input", this.name, parsed.error));
     }
-    return await this.run(parsed?.data ?? args, dependencies, undefined);
+    return await this.run(parsed?.data ?? args, dependencies, context);
   }
 
   /** Runs the method with validated arguments and maps its outcome to a result. */
@@ -197,10 +199,10 @@ export async function startAgent(
           { relatedRequestId },
         ),
     },
-    invokeLocal: async (name, args) => {
+    invokeLocal: async (name, args, call) => {
       const tool = tools.get(name);
       if (!tool) return toErrorResult(new Error(`Tool ${name} not found`));
-      return await tool.runUnchecked(args, dependenciesOf(name));
+      return await tool.runUnchecked(args, dependenciesOf(name), new LocalToolContext(call));
     },
   });
   return wired.handle;

@@ -18,30 +18,26 @@ export interface CallContext {
   readonly headers: Headers;
   /**
    * Aborts when the call is cancelled: the client sent
-   * `notifications/cancelled` for it, or its HTTP request closed (noticed
-   * once the endpoint watches the request, see {@linkcode CallCancellation}).
+   * `notifications/cancelled` for it, or it went away before the answer
+   * (noticed once the endpoint follows it, see {@linkcode CallCancellation}).
    */
   readonly signal: AbortSignal;
 }
 
 /**
  * The cancellation of one call being served, shared by the tool's `signal`
- * and its nested proxy calls. Reading a request's `signal` costs Deno a
- * `DOMException` per request, so the request is only followed once
- * {@linkcode CallCancellation.watchRequest} is called (by the endpoint, for
- * calls that run long or read their signal).
+ * and its nested proxy calls. The request's own `signal` is never read (on
+ * Deno it also aborts after successful responses, and reading it makes
+ * `Deno.serve` warn about that): a client going away is noticed through the
+ * answer's body stream instead ({@linkcode followClient}), which the endpoint
+ * sets up for calls that run long or read their signal
+ * ({@linkcode CallCancellation.watchClient}).
  */
 export class CallCancellation {
-  #request: Request;
   #controller?: AbortController;
-  #watching = false;
+  #watch?: () => void;
 
-  /** The cancellation of the call `request` carries. */
-  constructor(request: Request) {
-    this.#request = request;
-  }
-
-  /** Aborts on {@linkcode cancel}, and when the request closes once watched. */
+  /** Aborts on {@linkcode cancel}. */
   get signal(): AbortSignal {
     return (this.#controller ??= new AbortController()).signal;
   }
@@ -51,14 +47,46 @@ export class CallCancellation {
     (this.#controller ??= new AbortController()).abort(reason);
   }
 
-  /** Cancels the call when its HTTP request closes (the client went away). */
-  watchRequest(): void {
-    if (this.#watching) return;
-    this.#watching = true;
-    const request = this.#request.signal;
-    if (request.aborted) return this.cancel(request.reason);
-    request.addEventListener("abort", () => this.cancel(request.reason), { once: true });
+  /** Sets how {@linkcode watchClient} starts following the client. */
+  watchWith(watch: () => void): void {
+    this.#watch = watch;
   }
+
+  /** Starts following the client (once), so it going away cancels the call. */
+  watchClient(): void {
+    const watch = this.#watch;
+    this.#watch = undefined;
+    watch?.();
+  }
+
+  /** Cancels the call as its client went away. */
+  clientGone(): void {
+    this.cancel(new DOMException("the client went away", "AbortError"));
+  }
+}
+
+/**
+ * `response` with its body followed: when the client goes away before the
+ * body ended (`Deno.serve` then cancels the body stream), `cancellation` is
+ * cancelled. A body that ends normally changes nothing.
+ */
+export function followClient(response: Response, cancellation: CallCancellation): Response {
+  const body = response.body;
+  if (!body) return response;
+  const reader = body.getReader();
+  const followed = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      cancellation.clientGone();
+      return reader.cancel(reason);
+    },
+  });
+  const { status, statusText, headers } = response;
+  return new Response(followed, { status, statusText, headers });
 }
 
 const storage = new AsyncLocalStorage<CallContext>();
@@ -80,7 +108,7 @@ export function runInCallContext<T>(
   fn: () => T,
   cancellation?: CallCancellation,
 ): T {
-  return storage.run(new ServedCall(request, cancellation ?? new CallCancellation(request)), fn);
+  return storage.run(new ServedCall(request, cancellation ?? new CallCancellation()), fn);
 }
 
 /** The {@linkcode CallContext} of a request (a class: object literals with getters cost ~1 µs each). */

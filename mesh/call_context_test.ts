@@ -3,6 +3,7 @@ import {
   CallCancellation,
   currentCallContext,
   deadlineFrom,
+  followClient,
   runInCallContext,
 } from "./call_context.ts";
 
@@ -32,7 +33,7 @@ Deno.test("the call context follows async work and ends with it", async () => {
 
 Deno.test("a request without budget still gives nested calls its cancellation", async () => {
   const plain = new Request("http://agent/mcp", { method: "POST" });
-  const cancellation = new CallCancellation(plain);
+  const cancellation = new CallCancellation();
   const seen = await runInCallContext(
     plain,
     () => Promise.resolve(currentCallContext()),
@@ -52,17 +53,45 @@ Deno.test("a request without budget still gives nested calls its cancellation", 
   assert.equal(inner?.deadline, undefined);
 });
 
-Deno.test("a watched cancellation follows its request's signal", () => {
-  const client = new AbortController();
-  const request = new Request("http://agent/mcp", { method: "POST", signal: client.signal });
-  const unwatched = new CallCancellation(request);
-  const watched = new CallCancellation(request);
-  watched.watchRequest();
-  client.abort("client went away");
-  assert.equal(unwatched.signal.aborted, false);
-  assert.equal(watched.signal.reason, "client went away");
-  // Watching an already aborted request cancels at once.
-  const late = new CallCancellation(request);
-  late.watchRequest();
-  assert.equal(late.signal.aborted, true);
+Deno.test("watchClient runs the watcher set with watchWith, once", () => {
+  const cancellation = new CallCancellation();
+  cancellation.watchClient();
+  let watched = 0;
+  cancellation.watchWith(() => watched++);
+  cancellation.watchClient();
+  cancellation.watchClient();
+  assert.equal(watched, 1);
+});
+
+Deno.test("followClient cancels when the client leaves mid-body, not when the body ends", async () => {
+  const gone = new CallCancellation();
+  const done = new CallCancellation();
+  let cancelled: () => void;
+  const bodyCancelled = new Promise<void>((resolve) => cancelled = resolve);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    if (new URL(request.url).pathname === "/done") {
+      return followClient(new Response("whole answer"), done);
+    }
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode("first part")),
+      cancel: () => cancelled(),
+    });
+    return followClient(new Response(body), gone);
+  });
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    assert.equal(await (await fetch(`${base}/done`)).text(), "whole answer");
+    const client = new AbortController();
+    const response = await fetch(`${base}/gone`, { signal: client.signal });
+    const reader = response.body!.getReader();
+    assert.equal(new TextDecoder().decode((await reader.read()).value), "first part");
+    client.abort();
+    await reader.cancel().catch(() => {});
+    await bodyCancelled;
+    assert.equal(gone.signal.aborted, true);
+    assert.equal((gone.signal.reason as DOMException).name, "AbortError");
+    assert.equal(done.signal.aborted, false);
+  } finally {
+    await server.shutdown();
+  }
 });

@@ -8,7 +8,7 @@
  */
 
 import { SESSION_FORWARDED_HEADER, SESSION_OWNER_HEADER, sessionIdOf } from "./affinity.ts";
-import { deadlineFrom } from "./call_context.ts";
+import { deadlineFrom, followClient } from "./call_context.ts";
 import type { Logger } from "./log.ts";
 import type { ToolCallInfo } from "./mcp_endpoint.ts";
 import { bearerTokenOf, MESH_TIMEOUT_HEADER } from "./protocol.ts";
@@ -139,15 +139,15 @@ export class CallGate {
           method: "tools/call",
           params: { name: call.name, arguments: call.args },
         }),
-        signal: call.request.signal,
+        signal: call.cancellation.signal,
       });
       if (response.status === 502 || response.status === 503) {
         await response.body?.cancel();
         return undefined;
       }
-      return withOwnerHeader(response, owner);
+      return followClient(withOwnerHeader(response, owner), call.cancellation);
     } catch (error) {
-      if (call.request.signal.aborted) throw error;
+      if (call.cancellation.signal.aborted) throw error;
       return undefined;
     }
   }

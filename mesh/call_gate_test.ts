@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CallCancellation } from "./call_context.ts";
 import { CallGate, type CallGateOptions, tokenEquals } from "./call_gate.ts";
 import type { Logger } from "./log.ts";
 import type { ToolCallInfo } from "./mcp_endpoint.ts";
@@ -21,7 +22,7 @@ function gate(options: Partial<CallGateOptions> = {}): CallGate {
 
 function call(name: string, args: Record<string, unknown> = {}, headers = {}): ToolCallInfo {
   const request = new Request(`${SELF}/mcp`, { method: "POST", headers });
-  return { name, args, id: 9, request };
+  return { name, args, id: 9, request, cancellation: new CallCancellation() };
 }
 
 /** A `next` that records whether the call ran here. */

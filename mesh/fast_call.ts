@@ -240,6 +240,9 @@ export class FastAnswer {
   #resolve!: (response: Response) => void;
   #stream?: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
+  /** True once the client went away before the end. */
+  #gone = false;
+  #onGone?: () => void;
 
   /** An answer with nothing written yet. */
   constructor() {
@@ -250,6 +253,21 @@ export class FastAnswer {
   write(text: string): void {
     if (this.#closed) return;
     this.lastWrite = performance.now();
+    this.#open().enqueue(encoder.encode(text));
+  }
+
+  /**
+   * Switches the answer to a stream now (nothing written: the bytes stay the
+   * same), so the client going away is noticed: `onGone` then runs.
+   */
+  follow(onGone: () => void): void {
+    if (this.#gone) return onGone();
+    this.#onGone = onGone;
+    if (!this.#closed) this.#open();
+  }
+
+  /** The answer's stream, opened (and the response resolved) on first use. */
+  #open(): ReadableStreamDefaultController<Uint8Array> {
     if (!this.#stream) {
       const body = new ReadableStream<Uint8Array>({
         start: (controller) => {
@@ -257,11 +275,13 @@ export class FastAnswer {
         },
         cancel: () => {
           this.#closed = true;
+          this.#gone = true;
+          this.#onGone?.();
         },
       });
       this.#resolve(new Response(body, { status: 200, headers: SSE_HEADERS }));
     }
-    this.#stream!.enqueue(encoder.encode(text));
+    return this.#stream!;
   }
 
   /** Writes the final event and ends the answer. */

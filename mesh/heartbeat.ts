@@ -4,7 +4,8 @@
  * capped exponential backoff and jitter while the registry is unreachable.
  * While a declared dependency is unresolved it beats every second (for at
  * most 30 s), so a provider that starts after its consumer is wired in about
- * a second rather than a whole interval.
+ * a second rather than a whole interval. {@linkcode HeartbeatLoop.beatSoon}
+ * brings a full beat forward (at most one a second) when a provider is gone.
  *
  * @module
  */
@@ -15,6 +16,9 @@ import type { RegistryClient } from "./registry_client.ts";
 
 /** Longest wait between attempts while the registry is unreachable. */
 const MAX_BACKOFF_MS = 30_000;
+
+/** Least time between two beats asked for with {@linkcode HeartbeatLoop.beatSoon}. */
+const SOON_GAP_MS = 1_000;
 
 /** Interval (at most) while a dependency is unresolved. */
 const WAITING_INTERVAL_MS = 1_000;
@@ -54,6 +58,13 @@ export class HeartbeatLoop {
   /** When the registry's answers started leaving a dependency unresolved. */
   #unresolvedSince?: number;
   #timer?: ReturnType<typeof setTimeout>;
+  /** When the scheduled beat is due (epoch ms). */
+  #dueAt = Infinity;
+  #beating = false;
+  /** When the last beat asked for with `beatSoon` was due. */
+  #lastSoon = -Infinity;
+  /** A `beatSoon` asked for while a beat ran: when the next beat is due at the latest. */
+  #soonAt?: number;
   #running?: Promise<void>;
   #abort = new AbortController();
 
@@ -77,6 +88,24 @@ export class HeartbeatLoop {
     this.#postNext = true;
   }
 
+  /**
+   * Makes the next beat a full `POST /heartbeat` and brings it forward to
+   * now, or to one second after the last beat brought forward this way (a
+   * storm of requests makes one beat per second). Used when a provider turned
+   * out to be gone, so the registry's answer rewires the agent at once.
+   */
+  beatSoon(): void {
+    this.#postNext = true;
+    if (this.#abort.signal.aborted) return;
+    const at = Math.max(Date.now(), this.#lastSoon + SOON_GAP_MS);
+    if (this.#beating) {
+      this.#soonAt = Math.min(this.#soonAt ?? Infinity, at);
+    } else if (at < this.#dueAt) {
+      this.#lastSoon = at;
+      this.#schedule(at - Date.now());
+    }
+  }
+
   /** Stops the loop and waits for an in-flight beat to end. */
   async stop(): Promise<void> {
     this.#abort.abort();
@@ -85,8 +114,18 @@ export class HeartbeatLoop {
   }
 
   #schedule(delayMs: number): void {
+    this.#beating = false;
     if (this.#abort.signal.aborted) return;
+    if (this.#soonAt !== undefined) {
+      delayMs = Math.min(delayMs, Math.max(0, this.#soonAt - Date.now()));
+      this.#lastSoon = this.#soonAt;
+      this.#soonAt = undefined;
+    }
+    clearTimeout(this.#timer);
+    this.#dueAt = Date.now() + delayMs;
     this.#timer = setTimeout(() => {
+      this.#beating = true;
+      this.#dueAt = Infinity;
       this.#running = this.#beat();
     }, delayMs);
   }
@@ -125,6 +164,8 @@ export class HeartbeatLoop {
   }
 
   async #post(): Promise<void> {
+    // Cleared first: a request for a full beat made while this one is in flight stays.
+    this.#postNext = false;
     const answer = await this.#options.client.register(
       this.#options.registration(),
       this.#abort.signal,
@@ -133,7 +174,6 @@ export class HeartbeatLoop {
       this.#options.logger.log("info", `registered with ${this.#options.client.url}`);
     }
     this.#registered = true;
-    this.#postNext = false;
     const resolved = answer.dependencies_resolved ?? {};
     const waiting = Object.values(resolved).some((entries) =>
       entries.some((entry) => entry.status === "unresolved")

@@ -37,7 +37,7 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { CallCancellation, runInCallContext } from "./call_context.ts";
+import { CallCancellation, followClient, runInCallContext } from "./call_context.ts";
 import {
   acceptsPost,
   answerOutcome,
@@ -57,10 +57,10 @@ const KEEP_ALIVE_MS = 15_000;
 /** How often pending calls are checked for a due keep-alive or request watch. */
 const KEEP_ALIVE_CHECK_MS = 1_000;
 /**
- * Age after which a pending fast call follows its request's signal, so a
- * client going away cancels it (a short call spares that cost).
+ * Age after which a pending fast call follows its client (its answer becomes
+ * a stream), so a client going away cancels it (a short call spares that cost).
  */
-const WATCH_REQUEST_AFTER_MS = 1_000;
+const WATCH_CLIENT_AFTER_MS = 1_000;
 /** The SDK transport's default limit on request bodies. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -74,8 +74,10 @@ export interface ToolCallInfo {
   args: Record<string, unknown>;
   /** The client's JSON-RPC id. */
   id: string | number;
-  /** The HTTP request (its body is already read). */
+  /** The HTTP request (its body is already read; its `signal` is never to be read). */
   request: Request;
+  /** The call's cancellation: {@linkcode followClient} an answer to abort it when the client goes away. */
+  cancellation: CallCancellation;
 }
 
 /**
@@ -135,16 +137,14 @@ interface Route {
   observed?: { name: string; started: number };
   /** Cancels an HTTP `tools/call` (the client sent `notifications/cancelled` for it). */
   cancel?: (reason: unknown) => void;
-  /** Called once the answer is delivered. */
-  done?: () => void;
 }
 
-/** An HTTP `tools/call` waiting for its tool. */
+/** A fast `tools/call` waiting for its tool. */
 interface PendingCall {
   /** `performance.now()` at its start. */
   started: number;
-  /** The answer of a fast call (kept alive while pending). */
-  answer?: FastAnswer;
+  /** Its answer (kept alive while pending). */
+  answer: FastAnswer;
 }
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCResponse {
@@ -203,9 +203,9 @@ class FastToolContext implements ToolContext {
     this.#host = host;
   }
 
-  /** Lazy: Deno aborts a request's signal (a costly DOMException) only once it was read. */
+  /** Reading it starts following the client, so it going away aborts the signal. */
   get signal(): AbortSignal {
-    this.#cancellation.watchRequest();
+    this.#cancellation.watchClient();
     return this.#cancellation.signal;
   }
 
@@ -264,7 +264,6 @@ export class StatelessMcpEndpoint implements Transport {
     try {
       if (isResponse(message)) {
         this.#routes.delete(id!);
-        route.done?.();
         if (route.observed) this.#observe(route.observed, message);
         await route.deliver({ ...message, id: route.originalId });
       } else {
@@ -305,11 +304,9 @@ export class StatelessMcpEndpoint implements Transport {
     if (call && cancellation) {
       // The server's own request handling aborts through its cancellation notice.
       route.cancel = (reason) => cancellation.cancel(reason);
-      route.done = () => this.#pending.delete(cancellation);
       cancellation.signal.addEventListener("abort", () => {
         if (!this.#routes.has(id)) return;
         this.#routes.delete(id);
-        this.#pending.delete(cancellation);
         const reason = cancellation.signal.reason;
         this.onmessage?.({
           jsonrpc: "2.0",
@@ -317,7 +314,6 @@ export class StatelessMcpEndpoint implements Transport {
           params: { requestId: id, reason: typeof reason === "string" ? reason : String(reason) },
         });
       }, { once: true });
-      this.#track(cancellation, { started: performance.now() });
     }
     this.#routes.set(id, route);
     this.onmessage?.({ ...message, id }, extra);
@@ -382,16 +378,26 @@ export class StatelessMcpEndpoint implements Transport {
       return await this.#standard(request, parsed);
     }
     const tool = this.#fastTool(call);
-    const cancellation = new CallCancellation(request);
+    const cancellation = new CallCancellation();
     // Only the tool runs in the call's context (what its proxies inherit): the
     // fewer promises inside it, the cheaper (each one carries the context).
     const execute = tool
       ? () => this.#fast(request, call, tool, cancellation)
-      : () =>
-        this.#runCall(request, () => this.#standard(request, parsed, cancellation), cancellation);
+      : async () =>
+        followClient(
+          await this.#runCall(
+            request,
+            () => this.#standard(request, parsed, cancellation),
+            cancellation,
+          ),
+          cancellation,
+        );
     const intercept = this.#options.interceptToolCall;
     return intercept
-      ? await intercept({ name: call.name, args: call.args, id: call.id, request }, execute)
+      ? await intercept(
+        { name: call.name, args: call.args, id: call.id, request, cancellation },
+        execute,
+      )
       : await execute();
   }
 
@@ -446,6 +452,7 @@ export class StatelessMcpEndpoint implements Transport {
       deliver: (message) => Promise.resolve(answer.write(sseEvent(message))),
       cancel: (reason) => cancellation.cancel(reason),
     });
+    cancellation.watchWith(() => answer.follow(() => cancellation.clientGone()));
     this.#track(cancellation, { started: observed.started, answer });
     const context = new FastToolContext(
       request,
@@ -467,9 +474,10 @@ export class StatelessMcpEndpoint implements Transport {
   }
 
   /**
-   * Makes calls running past {@linkcode WATCH_REQUEST_AFTER_MS} follow their
-   * request, so a client going away cancels them, and keeps long fast calls
-   * alive like the transport does (a comment every 15 s).
+   * Makes fast calls running past {@linkcode WATCH_CLIENT_AFTER_MS} follow
+   * their client, so it going away cancels them, and keeps long ones alive
+   * like the transport does (a comment every 15 s). Standard calls follow
+   * their client from the start (the transport's answer is a stream anyway).
    */
   #track(cancellation: CallCancellation, call: PendingCall): void {
     this.#pending.set(cancellation, call);
@@ -477,8 +485,8 @@ export class StatelessMcpEndpoint implements Transport {
     const timer = setInterval(() => {
       const now = performance.now();
       for (const [cancellation, { started, answer }] of this.#pending) {
-        if (now - started >= WATCH_REQUEST_AFTER_MS) cancellation.watchRequest();
-        if (answer && now - answer.lastWrite >= KEEP_ALIVE_MS) answer.write(": keepalive\n\n");
+        if (now - started >= WATCH_CLIENT_AFTER_MS) cancellation.watchClient();
+        if (now - answer.lastWrite >= KEEP_ALIVE_MS) answer.write(": keepalive\n\n");
       }
       if (this.#pending.size === 0) {
         clearInterval(this.#keepAlive);

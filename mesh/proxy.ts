@@ -103,27 +103,60 @@ abstract class BaseTool implements McpMeshTool {
   ): AsyncIterable<ToolStreamEvent>;
 }
 
+/** One in-process call of a {@linkcode LocalTool}: the caller's options and where progress goes. */
+export interface LocalCall {
+  /** The caller's per-call settings (signal, headers). */
+  options: CallOptions;
+  /** Receives the tool's progress notifications when the caller streams them. */
+  onProgress?: (progress: ToolProgress) => void;
+}
+
+/** Runs a tool of the same agent in-process. */
+export type LocalInvoke = (
+  args: Record<string, unknown>,
+  call: LocalCall,
+) => Promise<ToolCallResult>;
+
 /** A tool of the same agent: calls it in-process, without HTTP. */
 export class LocalTool extends BaseTool {
-  #invoke: (args: Record<string, unknown>) => Promise<ToolCallResult>;
+  #invoke: LocalInvoke;
 
   /** `invoke` runs the tool with validated-or-rejected arguments. */
-  constructor(
-    target: ToolTarget,
-    invoke: (args: Record<string, unknown>) => Promise<ToolCallResult>,
-  ) {
+  constructor(target: ToolTarget, invoke: LocalInvoke) {
     super(target);
     this.#invoke = invoke;
   }
 
   /** Runs the tool in-process. */
-  callRaw(args: Record<string, unknown> = {}): Promise<ToolCallResult> {
-    return this.#invoke(args);
+  callRaw(args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<ToolCallResult> {
+    return this.#invoke(args, { options });
   }
 
-  /** Yields the in-process result (local calls report no progress). */
-  async *stream(args: Record<string, unknown> = {}): AsyncIterable<ToolStreamEvent> {
-    yield { type: "result", result: await this.#invoke(args) };
+  /** Runs the tool in-process, yielding its progress notifications as they come, then its result. */
+  async *stream(
+    args: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): AsyncIterable<ToolStreamEvent> {
+    const progress: ToolProgress[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const onProgress = (item: ToolProgress) => {
+      progress.push(item);
+      wake?.();
+    };
+    const result = this.#invoke(args, { options, onProgress }).finally(() => {
+      done = true;
+      wake?.();
+    });
+    // Awaited below, once every progress item is out.
+    result.catch(() => {});
+    for (;;) {
+      while (progress.length > 0) yield { type: "progress", progress: progress.shift()! };
+      if (done) break;
+      await new Promise<void>((resolve) => wake = resolve);
+      wake = undefined;
+    }
+    yield { type: "result", result: await result };
   }
 }
 
@@ -353,6 +386,8 @@ export async function postToolCall(
 export interface ProxyObserver {
   /** One attempt to `endpoint` for `capability` ended with `status`. */
   proxyCall(capability: string, endpoint: string, status: "success" | "error"): void;
+  /** A call could not reach `endpoint` at all (connection refused): the provider may be gone. */
+  providerUnreachable?(endpoint: string): void;
 }
 
 /** Settings of a {@linkcode RemoteTool} besides its resolved dependency. */
@@ -609,6 +644,7 @@ export class RemoteTool extends BaseTool {
     if (error.retryable) provider.breaker.failure();
     else provider.breaker.success();
     this.#observer?.proxyCall(this.capability, provider.endpoint, "error");
+    if (error.notSent) this.#observer?.providerUnreachable?.(provider.endpoint);
     const message = error.status === undefined
       ? `${where} is unreachable after ${count}: ${error.message}`
       : `${where} answered HTTP ${error.status} after ${count}: ${error.message}`;

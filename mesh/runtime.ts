@@ -12,6 +12,7 @@ import { CallGate, tokenEquals, type TokenVerifier } from "./call_gate.ts";
 import { HeartbeatLoop } from "./heartbeat.ts";
 import { HttpClient } from "./http_client.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { DependencyLog } from "./dependency_log.ts";
 import type { FastToolHost } from "./fast_call.ts";
 import type { McpEndpointOptions, StatelessMcpEndpoint } from "./mcp_endpoint.ts";
 import type { AgentMetrics } from "./metrics.ts";
@@ -290,6 +291,8 @@ class AgentRuntime implements AgentHandle {
           if (this.#loadedMetrics) this.#loadedMetrics.proxyCall(...outcome);
           else void this.#loadMetrics().then((metrics) => metrics.proxyCall(...outcome));
         },
+        // A provider that stopped is wired until the registry's next answer: ask for it now.
+        providerUnreachable: () => this.#heartbeat?.beatSoon(),
       },
     });
     this.#gate = new CallGate({
@@ -311,12 +314,15 @@ class AgentRuntime implements AgentHandle {
           "neither MCP_MESH_AUTH_TOKEN nor an authVerifier is set: every call to them gets 401",
       );
     }
+    const dependencyLog = new DependencyLog(this.#logger);
     this.#heartbeat = new HeartbeatLoop({
       client: this.#client,
       intervalMs: config.heartbeatIntervalMs,
       registration: () => toAgentRegistration(config, this.agentId, host, this.port, this.#tools),
       onResolved: (resolved) => {
-        if (this.#wiring!.update(resolved)) this.#logger.log("info", "dependencies rewired");
+        if (!this.#wiring!.update(resolved)) return;
+        this.#logger.log("info", "dependencies rewired");
+        dependencyLog.update(resolved);
       },
       healthy: async () => this.#healthy = (await evaluateHealth(config)).status !== "unhealthy",
       logger: this.#logger,

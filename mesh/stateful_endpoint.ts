@@ -36,7 +36,7 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { CallCancellation, runInCallContext } from "./call_context.ts";
+import { CallCancellation, followClient, runInCallContext } from "./call_context.ts";
 import { acceptsPost, answerOutcome, toolCallOf } from "./fast_call.ts";
 import { type McpEndpointOptions, StatelessMcpEndpoint } from "./mcp_endpoint.ts";
 import type { McpServerLike } from "./mcp_types.ts";
@@ -130,7 +130,6 @@ function withBody(request: Request, body: string): Request {
     method: request.method,
     headers: request.headers,
     body,
-    signal: request.signal,
   });
 }
 
@@ -241,20 +240,20 @@ export class StatefulMcpEndpoint extends StatelessMcpEndpoint {
     const runCall = this.#options.runCall ?? runInCallContext;
     // The call's nested proxy calls abort with it: on the client's
     // `notifications/cancelled` (see #observe), or when its request closes
-    // (sessions are no hot path, so the request is followed at once).
-    const cancellation = new CallCancellation(request);
-    cancellation.watchRequest();
+    // (sessions are no hot path, so the client is followed at once).
+    const cancellation = new CallCancellation();
+    const { name, args, id } = call;
     session.calls.set(call.id, cancellation);
     let running = false;
     try {
       return await runCall(
         request,
         () =>
-          intercept({ name: call.name, args: call.args, id: call.id, request }, async () => {
+          intercept({ name, args, id, request, cancellation }, async () => {
             const response = await transport.handleRequest(request, { parsedBody: parsed });
             // Running: the transport's answer for the call ends it (see #observe).
             running = true;
-            return response;
+            return followClient(response, cancellation);
           }),
         cancellation,
       );

@@ -11,12 +11,19 @@ import type { SelectionStrategy } from "./balancer.ts";
 import { BreakerBoard, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import type { HttpClient } from "./http_client.ts";
 import type { DependencyResolution, ResolvedDependency } from "./protocol.ts";
-import { LocalTool, type McpMeshTool, type ProxyObserver, RemoteTool } from "./proxy.ts";
+import {
+  type LocalCall,
+  LocalTool,
+  type McpMeshTool,
+  type ProxyObserver,
+  RemoteTool,
+} from "./proxy.ts";
 
-/** Runs a tool of this agent in-process. */
+/** Runs a tool of this agent in-process (`call` says how: the caller's options, progress). */
 export type LocalInvoker = (
   functionName: string,
   args: Record<string, unknown>,
+  call: LocalCall,
 ) => Promise<CallToolResult>;
 
 /** Stable JSON text of a value: object keys sorted at every level. */
@@ -122,7 +129,7 @@ export class DependencyWiring {
           endpoint: selfEndpoint,
           functionName: self.function_name,
         },
-        (args) => invokeLocal(self.function_name, args),
+        (args, call) => invokeLocal(self.function_name, args, call),
       );
     }
     const settings = this.#options.settings?.(functionName, index) ?? {};

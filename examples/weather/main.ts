@@ -29,8 +29,23 @@ export class WeatherAgent {
     { city }: { city: string },
     [time, _geo, forecast]: (McpMeshTool | undefined)[],
   ) {
-    const at = time ? String(await time.call()) : "unknown time";
-    const text = forecast ? String(await forecast.call({ city })) : "sunny (no forecaster wired)";
+    const at = await ask(time, {}, "unknown time");
+    const text = await ask(forecast, { city }, "sunny (no forecaster wired)");
     return { city, forecast: text, at }; // object → structuredContent + JSON text
+  }
+}
+
+/** A dependency's answer as text; `fallback` when it is not wired or its call fails. */
+async function ask(
+  tool: McpMeshTool | undefined,
+  args: Record<string, unknown>,
+  fallback: string,
+): Promise<string> {
+  if (!tool) return fallback;
+  try {
+    return String(await tool.call(args));
+  } catch (error) {
+    // Provider gone, timed out, circuit open, or the tool failed: degrade, don't fail.
+    return `${fallback} (${(error as Error).message})`;
   }
 }

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { type RunningRegistry, serveRegistry } from "@mesh/registry";
 import type { AgentInfo, RegistryEventInfo } from "@mesh/sdk/protocol";
 import type { Client } from "@modelcontextprotocol/sdk/client/index";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types";
+import { LocalTool } from "../proxy.ts";
 import { z } from "zod";
 import type { AgentProcess } from "../process.ts";
 import { type AgentHandle, type McpMeshTool, mesh, startAgent, type ToolContext } from "../mod.ts";
@@ -229,30 +231,59 @@ Deno.test("registration carries tool metadata and kwargs; timeout applies to con
 
 @mesh.agent({ name: "selfish", autoRun: false })
 class SelfishAgent {
+  /** Uses its context as a remote call would: agent id, signal, headers, progress. */
   @mesh.tool({ capability: "inner_cap" })
-  inner(_args: unknown, _deps: unknown, context?: ToolContext): string {
-    return context ? "over MCP" : "in-process";
+  async inner(_args: unknown, _deps: unknown, context: ToolContext): Promise<string> {
+    const token = context._meta?.progressToken;
+    for (const progress of [1, 2]) {
+      if (token === undefined) continue;
+      await context.sendNotification({
+        method: "notifications/progress",
+        params: { progressToken: token, progress, total: 2 },
+      });
+    }
+    const probe = context.requestInfo?.headers["x-probe"] ?? "none";
+    return `${context.agentId} aborted=${context.signal.aborted} probe=${probe}`;
   }
 
   @mesh.tool({ capability: "outer_cap", dependencies: ["inner_cap"] })
-  async outer(_args: unknown, [inner]: (McpMeshTool | undefined)[]): Promise<string> {
-    return `outer got ${inner ? await inner.call() : "nothing"}`;
+  async outer(
+    _args: unknown,
+    [inner]: (McpMeshTool | undefined)[],
+    context: ToolContext,
+  ): Promise<string> {
+    if (!inner) return "outer got nothing";
+    const called = await inner.call({}, { headers: { "X-Probe": "direct" } });
+    const events = [];
+    for await (const event of inner.stream({}, { signal: context.signal })) events.push(event);
+    const progress = events.flatMap((event) =>
+      event.type === "progress" ? [event.progress.progress] : []
+    );
+    const last = events.at(-1);
+    const streamed = last?.type === "result" ? firstText(last.result as CallToolResult) : "?";
+    return `outer got ${called} | progress ${progress.join(",")} then ${streamed}`;
   }
 }
 
-Deno.test("a dependency on the agent's own tool is called in-process", async () => {
+Deno.test("a dependency on the agent's own tool is called in-process with a full ToolContext", async () => {
   const dir = await Deno.makeTempDir();
   const registry = await startRegistry(dir);
   const agent = await startAgent(SelfishAgent, {
     registryUrl: registry.url,
     heartbeatInterval: 0.2,
   });
-  const client = await connectClient(agent.url);
+  const client = await connectClient(agent.url, { "X-Probe": "client" });
   try {
     await waitFor("self wired", () => agent.dependencies("outer")[0] ? true : undefined);
-    assert.equal(agent.dependencies("outer")[0]?.agentId, agent.agentId);
-    assert.equal(firstText(await callTool(client, "inner")), "over MCP");
-    assert.equal(firstText(await callTool(client, "outer")), "outer got in-process");
+    const self = agent.dependencies("outer")[0];
+    assert.equal(self?.agentId, agent.agentId);
+    assert.ok(self instanceof LocalTool, "a dependency on itself stays in-process");
+    const id = agent.agentId;
+    assert.equal(firstText(await callTool(client, "inner")), `${id} aborted=false probe=client`);
+    assert.equal(
+      firstText(await callTool(client, "outer")),
+      `outer got ${id} aborted=false probe=direct | progress 1,2 then ${id} aborted=false probe=client`,
+    );
   } finally {
     await client.close();
     await agent.close();
@@ -279,6 +310,50 @@ Deno.test("SIGINT unregisters and exits 0; MCP_MESH_AUTO_RUN=false keeps the age
       /exited with code 0 before serving/,
     );
   } finally {
+    await registry.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+@mesh.agent({ name: "typo", autoRun: false })
+class TypoAgent {
+  @mesh.tool({ capability: "where_report", dependencies: ["goe"] })
+  report(_args: unknown, [geo]: (McpMeshTool | undefined)[]): string {
+    return geo ? "wired" : "unwired";
+  }
+}
+
+@mesh.agent({ name: "goe", autoRun: false })
+class GoeAgent {
+  @mesh.tool({ capability: "goe" })
+  locate(): string {
+    return "here";
+  }
+}
+
+Deno.test("an unresolved dependency is logged once as a warning, and its resolution as info", async () => {
+  const dir = await Deno.makeTempDir();
+  const registry = await startRegistry(dir);
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
+  const common = { registryUrl: registry.url, heartbeatInterval: 0.1 };
+  const agents: AgentHandle[] = [];
+  try {
+    const typo = await startAgent(TypoAgent, common);
+    agents.push(typo);
+    const warning = `[mesh:${typo.agentId}] warn: unresolved dependencies ` +
+      '(no healthy agent provides them): "goe" of tool report';
+    await waitFor("the warning", () => lines.includes(warning) || undefined);
+    const goe = await startAgent(GoeAgent, common);
+    agents.push(goe);
+    const resolved = `[mesh:${typo.agentId}] info: dependency "goe" of tool report resolved: ` +
+      `locate of ${goe.agentId} at ${goe.url}`;
+    await waitFor("the resolution", () => lines.includes(resolved) || undefined);
+    assert.equal(lines.filter((line) => line === warning).length, 1);
+  } finally {
+    console.error = original;
+    for (const agent of agents.reverse()) await agent.close();
     await registry.close();
     await Deno.remove(dir, { recursive: true });
   }

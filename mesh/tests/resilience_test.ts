@@ -378,3 +378,51 @@ Deno.test("a failing health check withdraws a replica from selection at once", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+@mesh.agent({ name: "leaving", autoRun: false })
+class Leaving {
+  @mesh.tool({ capability: "leaving_cap" })
+  here(): string {
+    return "here";
+  }
+}
+
+@mesh.agent({ name: "stayer", autoRun: false })
+class Stayer {
+  @mesh.tool({ capability: "stay", dependencies: ["leaving_cap"] })
+  async ask(_args: unknown, [leaving]: (McpMeshTool | undefined)[]): Promise<string> {
+    if (!leaving) return "degraded";
+    try {
+      return String(await leaving.call());
+    } catch (error) {
+      return `failed: ${(error as Error).message}`;
+    }
+  }
+}
+
+Deno.test("a refused call to a provider that stopped rewires the consumer before its next heartbeat", async () => {
+  const dir = await Deno.makeTempDir();
+  const registry = serveRegistry({ port: 0, databaseUrl: `${dir}/r.db`, ...FAST_REGISTRY });
+  const leaving = await startAgent(Leaving, { registryUrl: registry.url, heartbeatInterval: 0.1 });
+  // One heartbeat a minute: only a beat brought forward can rewire it during the test.
+  const stayer = await startAgent(Stayer, { registryUrl: registry.url, heartbeatInterval: 60 });
+  try {
+    await waitFor("stayer wired", () => stayer.dependencies("ask")[0]);
+    const { body: wired } = await postToolCall(`${stayer.url}/mcp`, "ask", {});
+    assert.match(wired, /"text":"here"/);
+    await leaving.close();
+    const answers: string[] = [];
+    await waitFor("stayer degraded", async () => {
+      const { body } = await postToolCall(`${stayer.url}/mcp`, "ask", {});
+      answers.push(body);
+      return body.includes('"text":"degraded"') || undefined;
+    });
+    assert.equal(stayer.dependencies("ask")[0], undefined);
+    assert.match(answers[0], /failed: here at \S+ is unreachable/);
+  } finally {
+    await stayer.close();
+    await leaving.close();
+    await registry.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
