@@ -102,10 +102,14 @@ Deno.test("heartbeat: an unresolved dependency shortens the interval until it re
       registration("late-00000002", [{ function_name: "make", capability: "late" }]),
     );
     await waitFor("wired", () => answers.at(-1)?.use[0].status === "available" || undefined);
-    // Resolved: back to the hour-long interval.
+    // Resolved: back to the hour-long interval (no beat for longer than the short one)…
     const count = heads.length;
+    const answered = answers.length;
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.equal(heads.length, count);
+    // …while the loop is alive: a beat brought forward still happens.
+    loop.beatSoon();
+    await waitFor("a beat brought forward", () => answers.length > answered || undefined);
   } finally {
     await loop.stop();
     await server.shutdown();
