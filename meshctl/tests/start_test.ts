@@ -21,13 +21,19 @@ const HELLO = join(ROOT, "examples/hello/main.ts");
 const SYSTEM = join(ROOT, "examples/system/main.ts");
 const COUNTER = join(ROOT, "meshctl/tests/agents/counter/main.ts");
 
-Deno.test("start runs agents against an existing registry; Ctrl-C unregisters them", async () => {
-  const home = await Deno.makeTempDir({ prefix: "meshctl-start-" });
+/** A registry in a new home and an attached `meshctl start` of hello and system against it. */
+async function startHelloAndSystem(prefix: string) {
+  const home = await Deno.makeTempDir({ prefix });
   const registry = startRegistry(home);
   const cli = spawnMeshctl(
     ["--registry-url", registry.url, "start", HELLO, SYSTEM, "--allow-sys"],
     cliEnv(home),
   );
+  return { home, registry, cli };
+}
+
+Deno.test("start runs agents against an existing registry; Ctrl-C unregisters them", async () => {
+  const { home, registry, cli } = await startHelloAndSystem("meshctl-start-");
   try {
     await cli.waitFor(/^meshctl \| ready: 2\/2 agents registered/);
     assert.match(
@@ -361,12 +367,7 @@ Deno.test("start checks every agent file before starting anything", async () => 
 });
 
 Deno.test("start unregisters an agent whose process was killed", async () => {
-  const home = await Deno.makeTempDir({ prefix: "meshctl-kill-" });
-  const registry = startRegistry(home);
-  const cli = spawnMeshctl(
-    ["--registry-url", registry.url, "start", HELLO, SYSTEM, "--allow-sys"],
-    cliEnv(home),
-  );
+  const { home, registry, cli } = await startHelloAndSystem("meshctl-kill-");
   try {
     await cli.waitFor(/^meshctl \| ready: 2\/2 agents registered/);
     const [, pid] = await cli.waitFor(/^meshctl \| hello: started .* \(pid (\d+)\)$/);
