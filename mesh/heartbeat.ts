@@ -12,7 +12,7 @@
 
 import { describeError, type Logger } from "./log.ts";
 import type { DependencyResolution, MeshAgentRegistration } from "./protocol.ts";
-import type { RegistryClient } from "./registry_client.ts";
+import { type RegistryClient, RegistryRejection } from "./registry_client.ts";
 
 /** Longest wait between attempts while the registry is unreachable. */
 const MAX_BACKOFF_MS = 30_000;
@@ -42,9 +42,13 @@ export interface HeartbeatOptions {
   logger: Logger;
 }
 
-/** Delay before the next attempt after `failures` consecutive failures. */
+/**
+ * Delay before the next attempt after `failures` consecutive failures:
+ * doubling from one interval, capped at two (so an agent is back within two
+ * intervals of a registry's restart) and at {@linkcode MAX_BACKOFF_MS}.
+ */
 export function backoffDelay(intervalMs: number, failures: number): number {
-  const cap = Math.min(MAX_BACKOFF_MS, intervalMs * 10);
+  const cap = Math.min(MAX_BACKOFF_MS, intervalMs * 2);
   const delay = Math.min(cap, intervalMs * 2 ** Math.max(0, failures - 1));
   return delay / 2 + Math.random() * delay / 2;
 }
@@ -55,6 +59,8 @@ export class HeartbeatLoop {
   #registered = false;
   #postNext = true;
   #failures = 0;
+  /** The problem the last failed beat logged ("unavailable" or a refusal), so it is logged once. */
+  #problem?: string;
   /** When the registry's answers started leaving a dependency unresolved. */
   #unresolvedSince?: number;
   #timer?: ReturnType<typeof setTimeout>;
@@ -145,19 +151,22 @@ export class HeartbeatLoop {
         if (status === 202 || status === 410) await this.#post();
         else if (status !== 200) throw new Error(`registry answered HTTP ${status} to HEAD`);
       }
-      if (this.#failures > 0) logger.log("info", "registry reachable again");
+      if (this.#problem !== undefined) logger.log("info", "registry reachable again");
+      this.#problem = undefined;
       this.#failures = 0;
       this.#schedule(this.#nextInterval());
     } catch (error) {
       if (this.#abort.signal.aborted) return;
       this.#registered = false;
       this.#failures++;
-      if (this.#failures === 1) {
-        const reason = describeError(error);
-        logger.log(
-          "warn",
-          `registry ${this.#options.client.url} unavailable (${reason}); retrying`,
-        );
+      // A refusal is a setting to fix, an outage is to wait out: each is logged when it starts.
+      const rejected = error instanceof RegistryRejection;
+      const problem = rejected ? error.message : "unavailable";
+      if (problem !== this.#problem) {
+        this.#problem = problem;
+        const url = this.#options.client.url;
+        if (rejected) logger.log("error", `registry ${url} ${problem}; retrying`);
+        else logger.log("warn", `registry ${url} unavailable (${describeError(error)}); retrying`);
       }
       this.#schedule(backoffDelay(intervalMs, this.#failures));
     }

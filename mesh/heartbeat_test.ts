@@ -118,10 +118,44 @@ Deno.test("heartbeat: an unresolved dependency shortens the interval until it re
   }
 });
 
-Deno.test("backoff grows, is jittered and capped at ten intervals", () => {
+Deno.test("heartbeat: a refused registry token is one error line naming the setting", async () => {
+  const dir = await Deno.makeTempDir();
+  const registry = createRegistry({ databaseUrl: `${dir}/registry.db`, token: "right" });
+  let posts = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    if (request.method === "POST") posts++;
+    return registry.handler(request);
+  });
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const lines: string[] = [];
+  const loop = new HeartbeatLoop({
+    client: new RegistryClient(url, { token: "wrong" }),
+    intervalMs: 20,
+    registration: () => registration("refused-00000001", []),
+    onResolved: () => {},
+    healthy: () => Promise.resolve(true),
+    logger: { log: (level, message) => lines.push(`${level}: ${message}`) },
+  });
+  try {
+    loop.start();
+    await waitFor("a few refused beats", () => posts >= 3 || undefined);
+    assert.deepEqual(lines, [
+      `error: registry ${url} refuses this agent's registry token (HTTP 401): ` +
+      "set MCP_MESH_REGISTRY_TOKEN to the registry's token; retrying",
+    ]);
+    assert.equal(loop.registered, false);
+  } finally {
+    await loop.stop();
+    await server.shutdown();
+    await registry.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("backoff grows, is jittered and capped at two intervals", () => {
   for (let failures = 1; failures < 12; failures++) {
     const delay = backoffDelay(200, failures);
-    const full = Math.min(2_000, 200 * 2 ** (failures - 1));
+    const full = Math.min(400, 200 * 2 ** (failures - 1));
     assert.ok(delay >= full / 2 && delay <= full, `${failures}: ${delay}`);
   }
 });

@@ -42,6 +42,9 @@ export class RegistryClient {
       signal,
     });
     const text = await response.text();
+    if (response.status === 401 || response.status === 403 || response.status === 400) {
+      throw new RegistryRejection(response.status, text);
+    }
     if (!response.ok) {
       throw new Error(`registry answered HTTP ${response.status} to POST /heartbeat: ${text}`);
     }
@@ -50,7 +53,12 @@ export class RegistryClient {
     return answer;
   }
 
-  /** Fast heartbeat: 200 unchanged, 202 topology changed, 410 unknown, 503 registry error. */
+  /**
+   * Fast heartbeat: 200 unchanged, 202 topology changed, 410 unknown, 503
+   * registry error.
+   *
+   * @throws {RegistryRejection} when the registry refuses the token (401, 403).
+   */
   async check(agentId: string, signal?: AbortSignal): Promise<number> {
     const response = await fetch(`${this.url}/heartbeat/${encodeURIComponent(agentId)}`, {
       method: "HEAD",
@@ -58,6 +66,9 @@ export class RegistryClient {
       signal,
     });
     await response.body?.cancel();
+    if (response.status === 401 || response.status === 403) {
+      throw new RegistryRejection(response.status, "");
+    }
     return response.status;
   }
 
@@ -71,4 +82,35 @@ export class RegistryClient {
     await response.body?.cancel();
     return response.status === 204 || response.status === 404;
   }
+}
+
+/**
+ * The registry answered, and refused the agent: its registry token (401,
+ * 403) or its registration (400). Retrying alone will not help; the message
+ * says what to change.
+ */
+export class RegistryRejection extends Error {
+  /** The registry's HTTP status. */
+  readonly status: number;
+
+  /**
+   * @param status The registry's HTTP status.
+   * @param body The registry's answer (JSON `{error}`), when it sent one.
+   */
+  constructor(status: number, body: string) {
+    super(rejectionMessage(status, body));
+    this.name = "RegistryRejection";
+    this.status = status;
+  }
+}
+
+function rejectionMessage(status: number, body: string): string {
+  if (status === 401 || status === 403) {
+    return `refuses this agent's registry token (HTTP ${status}): set MCP_MESH_REGISTRY_TOKEN to the registry's token`;
+  }
+  let reason = body;
+  try {
+    reason = (JSON.parse(body) as { error?: string }).error ?? body;
+  } catch { /* not JSON: the text as it is */ }
+  return `rejects this agent's registration (HTTP ${status}): ${reason}`;
 }
