@@ -25,9 +25,12 @@ export interface AgentProcessOptions {
   grants: AgentGrants;
   /** Receives every output line. */
   onLine: LineHandler;
+  /** Let the agent colour its output; otherwise it gets `NO_COLOR=1`. */
+  colors: boolean;
 }
 
 const URL_PATTERN = /https?:\/\/[^\s"'<>)\]]+/g;
+const REGISTRY_REFUSAL = /registry.*\bHTTP (401|403)\b/i;
 
 /** A child agent process that can be started, stopped and restarted. */
 export class AgentProcess {
@@ -43,6 +46,11 @@ export class AgentProcess {
   urls: URL[] = [];
   /** Registry id of the current run, once matched. */
   agentId?: string;
+  /**
+   * HTTP status (401 or 403) with which the registry refused the current
+   * run, as a line of the agent's own output reported it.
+   */
+  registryRefusal?: number;
   readonly #options: AgentProcessOptions;
   #child?: Deno.ChildProcess;
   #done?: Promise<Deno.CommandStatus>;
@@ -67,15 +75,18 @@ export class AgentProcess {
   }
 
   /**
-   * Spawns the agent, pointed at `registryUrl` (`MCP_MESH_REGISTRY_URL`) and
-   * on a free port unless `MCP_MESH_HTTP_PORT` is set. The returned promise
+   * Spawns the agent, pointed at `registryUrl` (`MCP_MESH_REGISTRY_URL`),
+   * on a free port unless `MCP_MESH_HTTP_PORT` is set, and with `NO_COLOR=1`
+   * unless `colors` was asked for. The returned promise
    * settles when the process exits and its output has been forwarded.
    */
   start(registryUrl: string): Promise<Deno.CommandStatus> {
     this.urls = [];
     this.agentId = undefined;
+    this.registryRefusal = undefined;
     const env: Record<string, string> = { MCP_MESH_REGISTRY_URL: registryUrl };
     if (!Deno.env.get("MCP_MESH_HTTP_PORT")) env.MCP_MESH_HTTP_PORT = "0";
+    if (!this.#options.colors) env.NO_COLOR = "1";
     const child = new Deno.Command(Deno.execPath(), {
       args: agentRunArgs(this.file, this.#options.grants),
       env,
@@ -127,6 +138,8 @@ export class AgentProcess {
   }
 
   #line(line: string, kind: "stdout" | "stderr"): void {
+    const refusal = line.match(REGISTRY_REFUSAL);
+    if (refusal) this.registryRefusal = Number(refusal[1]);
     for (const match of line.matchAll(URL_PATTERN)) {
       try {
         this.urls.push(new URL(match[0].replace(/[.,;:]+$/, "")));

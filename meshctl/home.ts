@@ -69,6 +69,8 @@ export interface AgentState {
   agentId?: string;
   /** Exit code once exited. */
   exitCode?: number;
+  /** HTTP status (401, 403) with which the registry refused it, per its own output. */
+  registryRefusal?: number;
 }
 
 /** What a detached supervisor writes to `run/state.json`. */
@@ -110,5 +112,14 @@ export async function readPidFile(path: string): Promise<number | undefined> {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Removes a file; one that is already gone is fine. */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }

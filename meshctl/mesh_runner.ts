@@ -40,6 +40,8 @@ export interface MeshRunOptions {
   graceMs: number;
   /** Where output goes. */
   output: MeshOutput;
+  /** Let agents colour their output (a terminal watches); otherwise they get `NO_COLOR=1`. */
+  agentColors: boolean;
   /** Called whenever an agent's state changes (starts, registers, exits). */
   onChange?: () => void;
 }
@@ -75,6 +77,7 @@ export class MeshRunner {
         file,
         color: AGENT_COLORS[index % AGENT_COLORS.length],
         grants: options.grants,
+        colors: options.agentColors,
         onLine: (line) => options.output.agentLine(agent, line),
       });
       return agent;
@@ -118,6 +121,7 @@ export class MeshRunner {
         status,
         ...(agent.agentId ? { agentId: agent.agentId } : {}),
         ...(status === "exited" && exitCode !== undefined ? { exitCode } : {}),
+        ...(agent.registryRefusal ? { registryRefusal: agent.registryRefusal } : {}),
       };
     });
   }

@@ -17,10 +17,12 @@ import {
   meshPaths,
   readPidFile,
   readState,
+  removeFile,
   writeState,
 } from "../home.ts";
 import { logFileOutput, type MeshOutput, terminalOutput } from "../mesh_output.ts";
 import { MeshRunner } from "../mesh_runner.ts";
+import { colorEnabled } from "../output.ts";
 import { agentName, uniqueNames } from "../permissions.ts";
 import { isAlive } from "../pids.ts";
 import { delay } from "../delay.ts";
@@ -117,6 +119,7 @@ function runnerFor(
   registryUrl: string,
   output: MeshOutput,
   paths: MeshPaths,
+  agentColors: boolean,
   onChange?: () => void,
 ): MeshRunner {
   return new MeshRunner({
@@ -130,6 +133,7 @@ function runnerFor(
     grants: { writeDirs: options.allowWriteDir, sys: options.allowSys },
     graceMs: options.grace * 1000,
     output,
+    agentColors,
     onChange,
   });
 }
@@ -141,7 +145,8 @@ async function runAttached(
   registryUrl: string,
 ): Promise<number> {
   const output = terminalOutput(uniqueNames(files.map(agentName)));
-  const runner = runnerFor(files, options, registryUrl, output, meshPaths());
+  const colors = colorEnabled(Deno.stdout);
+  const runner = runnerFor(files, options, registryUrl, output, meshPaths(), colors);
   const stop = stopSignal();
   try {
     await runner.start();
@@ -177,7 +182,15 @@ async function supervise(
     writing = writing.then(() => syncState(paths, runner, settled, error));
     return writing;
   };
-  const runner: MeshRunner = runnerFor(files, options, registryUrl, output, paths, () => sync());
+  const runner: MeshRunner = runnerFor(
+    files,
+    options,
+    registryUrl,
+    output,
+    paths,
+    false,
+    () => sync(),
+  );
   const stop = stopSignal();
   try {
     try {
@@ -338,7 +351,12 @@ async function reportSettled(
 ): Promise<void> {
   const registered = states.filter((state) => state.status === "registered");
   for (const state of states.filter((state) => state.status === "starting")) {
-    output.warn(`${state.name}: still not registered with ${registryUrl}; is it a mesh agent?`);
+    output.warn(
+      state.registryRefusal
+        ? `${state.name}: not registered: the registry at ${registryUrl} refused its token ` +
+          `(HTTP ${state.registryRefusal}); set MCP_MESH_REGISTRY_TOKEN to the registry's token`
+        : `${state.name}: still not registered with ${registryUrl}; is it a mesh agent?`,
+    );
   }
   if (states.length === 0) {
     output.info(`registry ready at ${registryUrl}; ${howToStop}`);
@@ -424,13 +442,5 @@ async function checkFiles(files: string[]): Promise<void> {
     if (!AGENT_EXTENSIONS.includes(extname(file).toLowerCase())) {
       throw new UsageError(`not an agent file: ${file} (expected ${AGENT_EXTENSIONS.join(", ")})`);
     }
-  }
-}
-
-async function removeFile(path: string): Promise<void> {
-  try {
-    await Deno.remove(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }

@@ -8,8 +8,16 @@ import type { Command } from "commander";
 import { basename } from "node:path";
 import { parseSeconds } from "../arg_parsers.ts";
 import { CliError } from "../errors.ts";
-import { agentPidFile, type MeshPaths, meshPaths, readPidFile, readState } from "../home.ts";
-import { isAlive, terminatePid } from "../pids.ts";
+import {
+  agentPidFile,
+  type MeshPaths,
+  meshPaths,
+  readPidFile,
+  readState,
+  removeFile,
+} from "../home.ts";
+import { isAlive, runsWith, terminatePid } from "../pids.ts";
+import { RegistryClient } from "../registry_client.ts";
 import { unknownNameHint } from "../closest.ts";
 
 interface StopOptions {
@@ -27,7 +35,8 @@ export function registerStop(program: Command): void {
       "Stop agents started with `meshctl start --detach`: each gets SIGTERM (it\n" +
         "unregisters and exits) and SIGKILL if it is still running after --grace.\n" +
         "Without names, stops every agent and then the registry meshctl started,\n" +
-        "unless --keep-registry is given.",
+        "unless --keep-registry is given. If the background meshctl itself is gone\n" +
+        "(killed), stops the agents it left running and unregisters them.",
     )
     .option("--keep-registry", "stop the agents but leave the registry running")
     .option("--grace <seconds>", "how long to wait before SIGKILL", parseSeconds, 15)
@@ -41,15 +50,12 @@ Examples:
     )
     .action(async (names: string[], options: StopOptions) => {
       const paths = meshPaths();
+      const graceMs = options.grace * 1000;
       const supervisor = await readPidFile(paths.supervisorPid);
-      if (supervisor === undefined || !isAlive(supervisor)) {
-        if (names.length) {
-          throw new CliError(`no detached mesh is running (nothing in ${paths.run})`);
-        }
-        console.log(`No detached mesh is running (nothing in ${paths.run}).`);
+      if (supervisor === undefined || !(await runsWith(supervisor, "--supervise"))) {
+        await stopOrphans(paths, names, graceMs);
         return;
       }
-      const graceMs = options.grace * 1000;
       if (names.length || options.keepRegistry) {
         const targets = names.length ? names : await agentNames(paths);
         await stopAgents(paths, targets, graceMs);
@@ -57,7 +63,7 @@ Examples:
       }
       console.log(`Stopping the mesh (pid ${supervisor})…`);
       const agentPids = await Promise.all(
-        (await agentNames(paths)).map((name) => readPidFile(agentPidFile(paths, name))),
+        (await agentNames(paths)).map((name) => liveAgentPid(paths, name)),
       );
       // The supervisor stops its agents itself: give it their grace period and some.
       const outcome = await terminatePid(supervisor, graceMs + 5_000);
@@ -70,6 +76,71 @@ Examples:
           : "Mesh stopped: agents unregistered, registry closed.",
       );
     });
+}
+
+/**
+ * `stop` when no supervisor runs (it was killed, or crashed): stops the
+ * agents it left behind directly, unregisters them (best effort) and removes
+ * the run files; with nothing left behind, says that no mesh is running.
+ */
+async function stopOrphans(paths: MeshPaths, names: string[], graceMs: number): Promise<void> {
+  const known = await agentNames(paths);
+  const live: { name: string; pid: number }[] = [];
+  for (const name of names.length ? names : known) {
+    const pid = known.includes(name) ? await liveAgentPid(paths, name) : undefined;
+    if (pid !== undefined) live.push({ name, pid });
+  }
+  if (live.length === 0) {
+    if (names.length) throw new CliError(`no detached mesh is running (nothing in ${paths.run})`);
+    await removeRunFiles(paths, known);
+    console.log(`No detached mesh is running (nothing in ${paths.run}).`);
+    return;
+  }
+  const state = await readState(paths);
+  console.log(
+    `The mesh supervisor${state ? ` (pid ${state.pid})` : ""} is gone; ` +
+      `stopping the agents it left running: ${live.map((agent) => agent.name).join(", ")}`,
+  );
+  const registry = state && new RegistryClient(state.registryUrl, { timeoutMs: 3_000 });
+  for (const { name, pid } of live) {
+    const outcome = await terminatePid(pid, graceMs);
+    console.log(`${name}: ${outcome === "killed" ? "killed (did not stop in time)" : "stopped"}`);
+    await removeFile(agentPidFile(paths, name));
+    const agentId = state?.agents.find((agent) => agent.name === name)?.agentId;
+    if (registry && agentId) await unregisterGone(registry, name, agentId);
+  }
+  if (!names.length) await removeRunFiles(paths, known);
+}
+
+/** Removes a stopped agent's registry entry if it is still there; a failure is only reported. */
+async function unregisterGone(
+  registry: RegistryClient,
+  name: string,
+  agentId: string,
+): Promise<void> {
+  try {
+    if (!(await registry.getAgent(agentId))) return;
+    await registry.unregisterAgent(agentId);
+    console.log(`${name}: unregistered ${agentId} from the registry`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.log(
+      `${name}: could not unregister ${agentId} (${reason}); the registry drops it later`,
+    );
+  }
+}
+
+/** The pid of a detached agent if its pid file names a live process running its file. */
+async function liveAgentPid(paths: MeshPaths, name: string): Promise<number | undefined> {
+  const pid = await readPidFile(agentPidFile(paths, name));
+  const file = (await readState(paths))?.agents.find((agent) => agent.name === name)?.file;
+  return pid !== undefined && file !== undefined && await runsWith(pid, file) ? pid : undefined;
+}
+
+async function removeRunFiles(paths: MeshPaths, names: string[]): Promise<void> {
+  for (const name of names) await removeFile(agentPidFile(paths, name));
+  await removeFile(paths.state);
+  await removeFile(paths.supervisorPid);
 }
 
 async function agentNames(paths: MeshPaths): Promise<string[]> {
@@ -92,8 +163,8 @@ async function stopAgents(paths: MeshPaths, names: string[], graceMs: number): P
     }
   }
   for (const name of names) {
-    const pid = await readPidFile(agentPidFile(paths, name));
-    if (pid === undefined || !isAlive(pid)) {
+    const pid = await liveAgentPid(paths, name);
+    if (pid === undefined) {
       console.log(`${name}: not running`);
       continue;
     }

@@ -168,13 +168,14 @@ export async function runAgent(file: string, registryUrl: string): Promise<Spawn
   return agent;
 }
 
-/** A registry on a free loopback port with a SQLite file in `dir`. */
-export function startRegistry(dir: string): RunningRegistry {
+/** A registry on a free loopback port with a SQLite file in `dir` (write routes need `token` when given). */
+export function startRegistry(dir: string, token = ""): RunningRegistry {
   return serveRegistry({
     databaseUrl: join(dir, "registry.db"),
     hostname: "127.0.0.1",
     port: 0,
     healthCheckIntervalMs: 500,
+    token,
   });
 }
 

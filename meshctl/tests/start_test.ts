@@ -230,7 +230,7 @@ Deno.test("start hints --registry-url only when a later command would miss the r
   }
 });
 
-Deno.test("start --watch restarts only the agent whose files changed", async () => {
+Deno.test("start --watch restarts only the agent whose sources changed, not on lock or editor files", async () => {
   const scratch = join(ROOT, "meshctl/.tmp");
   await Deno.mkdir(scratch, { recursive: true });
   const work = await Deno.makeTempDir({ dir: scratch, prefix: "watch-" });
@@ -256,6 +256,16 @@ Deno.test("start --watch restarts only the agent whose files changed", async () 
     const [, system] = await cli.waitFor(/^meshctl \| system: registered as (\S+)/);
     const mark = cli.lines.length;
 
+    // What Deno and editors write beside the sources: none of it restarts anything.
+    const hello = join(work, "hello");
+    await Deno.writeTextFile(join(hello, "deno.aa408b96.tmp"), "{}");
+    await Deno.rename(join(hello, "deno.aa408b96.tmp"), join(hello, "deno.lock"));
+    for (const name of [".main.ts.swp", ".#main.ts", "main.ts~", "4913"]) {
+      await Deno.writeTextFile(join(hello, name), "x");
+    }
+    await Deno.mkdir(join(hello, ".git"));
+    await Deno.writeTextFile(join(hello, ".git/index"), "x");
+
     const file = join(work, "hello/main.ts");
     const source = await Deno.readTextFile(file);
     await Deno.writeTextFile(file, source.replace("`Hello, ${name}!`", "`Hi there, ${name}!`"));
@@ -265,6 +275,7 @@ Deno.test("start --watch restarts only the agent whose files changed", async () 
     assert.notEqual(secondHello, firstHello);
     const after = cli.lines.slice(mark).join("\n");
     assert.doesNotMatch(after, /system: .*restarting/);
+    assert.equal(after.match(/restarting/g)?.length, 1, "only main.ts restarted hello");
     await eventually(async () => {
       const names = (await registeredAgents(registry.url)).agents.map((agent) => agent.id).sort();
       return names.join() === [secondHello, system].sort().join();
@@ -387,6 +398,67 @@ Deno.test("start unregisters an agent whose process was killed", async () => {
   } finally {
     await cli.close();
     await registry.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start says the registry refused an agent's token instead of asking if it is an agent", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-token-" });
+  const registry = startRegistry(home, "s3cret");
+  const env = cliEnv(home);
+  try {
+    const cli = spawnMeshctl(["--registry-url", registry.url, "start", "--wait", "3", HELLO], env);
+    try {
+      await cli.waitFor(/^hello +\| .*registry .*HTTP 401/);
+      const [hint] = await cli.waitFor(/^meshctl \| hello: not registered: .*$/);
+      assert.equal(
+        hint,
+        `meshctl | hello: not registered: the registry at ${registry.url} refused its token ` +
+          "(HTTP 401); set MCP_MESH_REGISTRY_TOKEN to the registry's token",
+      );
+      assert.doesNotMatch(cli.output, /is it a mesh agent\?/);
+      cli.kill("SIGINT");
+      assert.equal((await cli.status()).code, 0, "attached: Ctrl-C ends it with 0");
+    } finally {
+      await cli.close();
+    }
+
+    const detached = await meshctl(
+      ["--registry-url", registry.url, "start", "-d", "--wait", "3", HELLO],
+      env,
+    );
+    assert.equal(detached.code, 1, "detached: an agent that did not register fails the start");
+    assert.match(detached.stdout, /Mesh running in the background/);
+    const log = await meshctl(["logs", "meshctl"], env);
+    assert.match(log.stdout, /hello: not registered: the registry at \S+ refused its token/);
+  } finally {
+    await meshctl(["stop", "--grace", "2"], env);
+    await registry.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("start gives agents NO_COLOR unless a terminal watches, so logs stay plain", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-color-" });
+  const agentDir = join(home, "boom");
+  await Deno.mkdir(agentDir);
+  const agent = join(agentDir, "main.ts");
+  await Deno.writeTextFile(agent, 'throw new Error("boom");\n');
+  // No NO_COLOR here: Deno colours an uncaught error even into a pipe unless told not to.
+  const env = { MCP_MESH_HOME: home };
+  try {
+    const attached = await meshctl(["start", "--registry-port", "0", agent], env);
+    assert.equal(attached.code, 1, attached.stdout + attached.stderr);
+    assert.match(attached.stdout, /^boom +\| error: Uncaught .*Error: boom$/m);
+    assert.ok(!attached.stdout.includes("\x1b["), "no ANSI codes in the output");
+
+    const detached = await meshctl(["start", "-d", "--registry-port", "0", agent], env);
+    assert.equal(detached.code, 1, detached.stdout + detached.stderr);
+    const log = await Deno.readTextFile(join(home, "logs/boom.log"));
+    assert.match(log, /^error: Uncaught .*Error: boom$/m);
+    assert.ok(!log.includes("\x1b["), "no ANSI codes in the log");
+  } finally {
+    await meshctl(["stop", "--grace", "2"], env);
     await Deno.remove(home, { recursive: true });
   }
 });
