@@ -30,7 +30,7 @@ export interface CallContext {
  * Deno it also aborts after successful responses, and reading it makes
  * `Deno.serve` warn about that): a client going away is noticed through the
  * answer's body stream instead ({@linkcode followClient}), which the endpoint
- * sets up for calls that run long or read their signal
+ * sets up for calls that run long
  * ({@linkcode CallCancellation.watchClient}).
  */
 export class CallCancellation {

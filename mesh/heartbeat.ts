@@ -99,10 +99,12 @@ export class HeartbeatLoop {
    * now, or to one second after the last beat brought forward this way (a
    * storm of requests makes one beat per second). Used when a provider turned
    * out to be gone, so the registry's answer rewires the agent at once.
+   * While the registry itself is failing it only marks the next beat full.
    */
   beatSoon(): void {
     this.#postNext = true;
-    if (this.#abort.signal.aborted) return;
+    // While the registry is failing, the backoff decides (a refused provider says nothing new).
+    if (this.#abort.signal.aborted || this.#failures > 0) return;
     const at = Math.max(Date.now(), this.#lastSoon + SOON_GAP_MS);
     if (this.#beating) {
       this.#soonAt = Math.min(this.#soonAt ?? Infinity, at);

@@ -203,9 +203,12 @@ class FastToolContext implements ToolContext {
     this.#host = host;
   }
 
-  /** Reading it starts following the client, so it going away aborts the signal. */
+  /**
+   * Aborts when the call is cancelled, or when its client goes away once the
+   * call has run for {@linkcode WATCH_CLIENT_AFTER_MS} (a shorter call keeps
+   * its fixed-length answer).
+   */
   get signal(): AbortSignal {
-    this.#cancellation.watchClient();
     return this.#cancellation.signal;
   }
 

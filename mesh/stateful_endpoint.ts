@@ -244,6 +244,20 @@ export class StatefulMcpEndpoint extends StatelessMcpEndpoint {
     const cancellation = new CallCancellation();
     const { name, args, id } = call;
     session.calls.set(call.id, cancellation);
+    // A client going away cancels the call here; the session's server hears of it like of the
+    // client's own notice, so the tool's signal aborts too (a duplicate notice is ignored).
+    cancellation.signal.addEventListener("abort", () => {
+      if (session.calls.get(call.id) !== cancellation) return;
+      const { reason } = cancellation.signal;
+      session.transport.onmessage?.({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: {
+          requestId: call.id,
+          reason: reason instanceof Error ? reason.message : String(reason),
+        },
+      });
+    }, { once: true });
     let running = false;
     try {
       return await runCall(

@@ -9,6 +9,10 @@ import assert from "node:assert/strict";
 import { type RunningRegistry, serveRegistry } from "@mesh/registry";
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+// @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
+import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// @ts-types="@modelcontextprotocol/sdk/types"
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import {
   type AgentHandle,
@@ -208,6 +212,44 @@ Deno.test("a client going away mid-call aborts the provider's tool", async () =>
       controller.abort();
       await opened;
       await waitFor(`${label} aborted at the provider`, () => aborted.has(label) || undefined);
+    }
+  });
+});
+
+Deno.test("a client going away mid-call in an MCP session aborts the call's signal and its provider's tool", async () => {
+  await withMesh(async ({ stateful }) => {
+    const client = await connectClient(stateful.url);
+    try {
+      const { sessionId } = client.transport as StreamableHTTPClientTransport;
+      const label = "gone-session";
+      const controller = new AbortController();
+      const response = fetch(`${stateful.url}/mcp`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json, text/event-stream",
+          "mcp-session-id": sessionId!,
+          "mcp-protocol-version": LATEST_PROTOCOL_VERSION,
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "relay", arguments: { label } },
+        }),
+        signal: controller.signal,
+      });
+      const opened = response.then((answer) => answer.body?.cancel(), () => {});
+      await waitFor(`${label} started`, () => started.has(label) || undefined);
+      controller.abort();
+      await opened;
+      await waitFor(`${label} aborted at the provider`, () => aborted.has(label) || undefined);
+      await waitFor(
+        "consumer's own signal aborted",
+        () => aborted.has(`${label}:consumer`) || undefined,
+      );
+    } finally {
+      await client.close();
     }
   });
 });

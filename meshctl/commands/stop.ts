@@ -130,11 +130,17 @@ async function unregisterGone(
   }
 }
 
-/** The pid of a detached agent if its pid file names a live process running its file. */
+/**
+ * The pid of a detached agent if its pid file names a live process running
+ * its file (a supervisor killed before it wrote its state leaves pid files
+ * only: then liveness is all there is to check).
+ */
 async function liveAgentPid(paths: MeshPaths, name: string): Promise<number | undefined> {
   const pid = await readPidFile(agentPidFile(paths, name));
+  if (pid === undefined) return undefined;
   const file = (await readState(paths))?.agents.find((agent) => agent.name === name)?.file;
-  return pid !== undefined && file !== undefined && await runsWith(pid, file) ? pid : undefined;
+  const live = file === undefined ? isAlive(pid) : await runsWith(pid, file);
+  return live ? pid : undefined;
 }
 
 async function removeRunFiles(paths: MeshPaths, names: string[]): Promise<void> {
