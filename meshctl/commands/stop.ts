@@ -10,6 +10,7 @@ import { parseSeconds } from "../arg_parsers.ts";
 import { CliError } from "../errors.ts";
 import {
   agentPidFile,
+  type DetachedState,
   type MeshPaths,
   meshPaths,
   readPidFile,
@@ -49,22 +50,19 @@ Examples:
   $ meshctl stop --keep-registry  all agents, the registry stays up`,
     )
     .action(async (names: string[], options: StopOptions) => {
-      const paths = meshPaths();
+      const mesh = await readRunFiles(meshPaths());
       const graceMs = options.grace * 1000;
-      const supervisor = await readPidFile(paths.supervisorPid);
+      const supervisor = await readPidFile(mesh.paths.supervisorPid);
       if (supervisor === undefined || !(await runsWith(supervisor, "--supervise"))) {
-        await stopOrphans(paths, names, graceMs);
+        await stopOrphans(mesh, names, graceMs);
         return;
       }
       if (names.length || options.keepRegistry) {
-        const targets = names.length ? names : await agentNames(paths);
-        await stopAgents(paths, targets, graceMs);
+        await stopAgents(mesh, names.length ? names : mesh.names, graceMs);
         return;
       }
       console.log(`Stopping the mesh (pid ${supervisor})…`);
-      const agentPids = await Promise.all(
-        (await agentNames(paths)).map((name) => liveAgentPid(paths, name)),
-      );
+      const agentPids = await Promise.all(mesh.names.map((name) => liveAgentPid(mesh, name)));
       // The supervisor stops its agents itself: give it their grace period and some.
       const outcome = await terminatePid(supervisor, graceMs + 5_000);
       for (const pid of agentPids) {
@@ -78,38 +76,60 @@ Examples:
     });
 }
 
+/** What a detached mesh left in `run/`: its state (if written) and its agents' names. */
+interface RunFiles {
+  paths: MeshPaths;
+  state: DetachedState | undefined;
+  /** The agents of the state, else those with a pid file. */
+  names: string[];
+}
+
+async function readRunFiles(paths: MeshPaths): Promise<RunFiles> {
+  const state = await readState(paths);
+  if (state) return { paths, state, names: state.agents.map((agent) => agent.name) };
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(paths.run)) {
+      if (entry.name.endsWith(".pid") && entry.name !== basename(paths.supervisorPid)) {
+        names.push(entry.name.slice(0, -".pid".length));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error; // no run directory yet
+  }
+  return { paths, state, names };
+}
+
 /**
  * `stop` when no supervisor runs (it was killed, or crashed): stops the
  * agents it left behind directly, unregisters them (best effort) and removes
  * the run files; with nothing left behind, says that no mesh is running.
  */
-async function stopOrphans(paths: MeshPaths, names: string[], graceMs: number): Promise<void> {
-  const known = await agentNames(paths);
+async function stopOrphans(mesh: RunFiles, names: string[], graceMs: number): Promise<void> {
+  const { paths, state } = mesh;
   const live: { name: string; pid: number }[] = [];
-  for (const name of names.length ? names : known) {
-    const pid = known.includes(name) ? await liveAgentPid(paths, name) : undefined;
+  for (const name of names.length ? names : mesh.names) {
+    const pid = mesh.names.includes(name) ? await liveAgentPid(mesh, name) : undefined;
     if (pid !== undefined) live.push({ name, pid });
   }
   if (live.length === 0) {
     if (names.length) throw new CliError(`no detached mesh is running (nothing in ${paths.run})`);
-    await removeRunFiles(paths, known);
+    await removeRunFiles(mesh);
     console.log(`No detached mesh is running (nothing in ${paths.run}).`);
     return;
   }
-  const state = await readState(paths);
   console.log(
     `The mesh supervisor${state ? ` (pid ${state.pid})` : ""} is gone; ` +
       `stopping the agents it left running: ${live.map((agent) => agent.name).join(", ")}`,
   );
   const registry = state && new RegistryClient(state.registryUrl, { timeoutMs: 3_000 });
   for (const { name, pid } of live) {
-    const outcome = await terminatePid(pid, graceMs);
-    console.log(`${name}: ${outcome === "killed" ? "killed (did not stop in time)" : "stopped"}`);
+    await stopAgent(name, pid, graceMs);
     await removeFile(agentPidFile(paths, name));
     const agentId = state?.agents.find((agent) => agent.name === name)?.agentId;
     if (registry && agentId) await unregisterGone(registry, name, agentId);
   }
-  if (!names.length) await removeRunFiles(paths, known);
+  if (!names.length) await removeRunFiles(mesh);
 }
 
 /** Removes a stopped agent's registry entry if it is still there; a failure is only reported. */
@@ -135,46 +155,37 @@ async function unregisterGone(
  * its file (a supervisor killed before it wrote its state leaves pid files
  * only: then liveness is all there is to check).
  */
-async function liveAgentPid(paths: MeshPaths, name: string): Promise<number | undefined> {
-  const pid = await readPidFile(agentPidFile(paths, name));
+async function liveAgentPid(mesh: RunFiles, name: string): Promise<number | undefined> {
+  const pid = await readPidFile(agentPidFile(mesh.paths, name));
   if (pid === undefined) return undefined;
-  const file = (await readState(paths))?.agents.find((agent) => agent.name === name)?.file;
+  const file = mesh.state?.agents.find((agent) => agent.name === name)?.file;
   const live = file === undefined ? isAlive(pid) : await runsWith(pid, file);
   return live ? pid : undefined;
 }
 
-async function removeRunFiles(paths: MeshPaths, names: string[]): Promise<void> {
+async function removeRunFiles({ paths, names }: RunFiles): Promise<void> {
   for (const name of names) await removeFile(agentPidFile(paths, name));
   await removeFile(paths.state);
   await removeFile(paths.supervisorPid);
 }
 
-async function agentNames(paths: MeshPaths): Promise<string[]> {
-  const state = await readState(paths);
-  if (state) return state.agents.map((agent) => agent.name);
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(paths.run)) {
-    if (entry.name.endsWith(".pid") && entry.name !== basename(paths.supervisorPid)) {
-      names.push(entry.name.slice(0, -".pid".length));
-    }
-  }
-  return names;
+/** SIGTERM, then SIGKILL after `graceMs`; says which it took. */
+async function stopAgent(name: string, pid: number, graceMs: number): Promise<void> {
+  const outcome = await terminatePid(pid, graceMs);
+  console.log(`${name}: ${outcome === "killed" ? "killed (did not stop in time)" : "stopped"}`);
 }
 
-async function stopAgents(paths: MeshPaths, names: string[], graceMs: number): Promise<void> {
-  const known = await agentNames(paths);
+async function stopAgents(mesh: RunFiles, names: string[], graceMs: number): Promise<void> {
   for (const name of names) {
-    if (!known.includes(name)) {
-      throw new CliError(`no detached agent "${name}"${unknownNameHint(name, known, "agents")}`);
+    if (!mesh.names.includes(name)) {
+      throw new CliError(
+        `no detached agent "${name}"${unknownNameHint(name, mesh.names, "agents")}`,
+      );
     }
   }
   for (const name of names) {
-    const pid = await liveAgentPid(paths, name);
-    if (pid === undefined) {
-      console.log(`${name}: not running`);
-      continue;
-    }
-    const outcome = await terminatePid(pid, graceMs);
-    console.log(`${name}: ${outcome === "killed" ? "killed (did not stop in time)" : "stopped"}`);
+    const pid = await liveAgentPid(mesh, name);
+    if (pid === undefined) console.log(`${name}: not running`);
+    else await stopAgent(name, pid, graceMs);
   }
 }

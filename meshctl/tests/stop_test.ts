@@ -94,3 +94,20 @@ Deno.test("stop never signals a process that reuses a stale agent pid", async ()
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("stop in a home where no mesh ever ran says so", async () => {
+  const home = await Deno.makeTempDir({ prefix: "meshctl-empty-" });
+  try {
+    const all = await meshctl(["stop"], cliEnv(home));
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout, `No detached mesh is running (nothing in ${join(home, "run")}).\n`);
+    const named = await meshctl(["stop", "hello"], cliEnv(home));
+    assert.equal(named.code, 1);
+    assert.equal(
+      named.stderr,
+      `error: no detached mesh is running (nothing in ${join(home, "run")})\n`,
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
