@@ -64,12 +64,11 @@ export class HeartbeatLoop {
   /** When the registry's answers started leaving a dependency unresolved. */
   #unresolvedSince?: number;
   #timer?: ReturnType<typeof setTimeout>;
-  /** When the scheduled beat is due (epoch ms). */
+  /** When the scheduled beat is due (epoch ms); Infinity while none is (a beat runs). */
   #dueAt = Infinity;
-  #beating = false;
   /** When the last beat asked for with `beatSoon` was due. */
   #lastSoon = -Infinity;
-  /** A `beatSoon` asked for while a beat ran: when the next beat is due at the latest. */
+  /** A `beatSoon` asked for while no beat was scheduled: when the next one is due at the latest. */
   #soonAt?: number;
   #running?: Promise<void>;
   #abort = new AbortController();
@@ -106,7 +105,7 @@ export class HeartbeatLoop {
     // While the registry is failing, the backoff decides (a refused provider says nothing new).
     if (this.#abort.signal.aborted || this.#failures > 0) return;
     const at = Math.max(Date.now(), this.#lastSoon + SOON_GAP_MS);
-    if (this.#beating) {
+    if (this.#dueAt === Infinity) {
       this.#soonAt = Math.min(this.#soonAt ?? Infinity, at);
     } else if (at < this.#dueAt) {
       this.#lastSoon = at;
@@ -122,7 +121,6 @@ export class HeartbeatLoop {
   }
 
   #schedule(delayMs: number): void {
-    this.#beating = false;
     if (this.#abort.signal.aborted) return;
     if (this.#soonAt !== undefined) {
       delayMs = Math.min(delayMs, Math.max(0, this.#soonAt - Date.now()));
@@ -132,7 +130,6 @@ export class HeartbeatLoop {
     clearTimeout(this.#timer);
     this.#dueAt = Date.now() + delayMs;
     this.#timer = setTimeout(() => {
-      this.#beating = true;
       this.#dueAt = Infinity;
       this.#running = this.#beat();
     }, delayMs);
