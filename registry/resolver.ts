@@ -489,8 +489,8 @@ export function isRequired(entry: MeshDependencyEntry): boolean {
 export function createAvailabilityCheck(index: ProviderIndex): AvailabilityCheck {
   const decided = new Map<Provider, Availability>();
   return (provider) => {
-    const own = healthAvailability(provider);
-    if (own !== AVAILABLE || provider.requiredDependencies.length === 0) return own;
+    const fixed = fixedAvailability(provider);
+    if (fixed !== undefined) return fixed;
     let known = decided.get(provider);
     if (known === undefined) {
       decideFrom(provider, index, decided);
@@ -498,6 +498,16 @@ export function createAvailabilityCheck(index: ProviderIndex): AvailabilityCheck
     }
     return known;
   };
+}
+
+/**
+ * A provider's availability when no other provider can change it (unhealthy,
+ * without an HTTP endpoint, or without required dependencies); undefined for
+ * a healthy provider whose required dependencies decide it.
+ */
+function fixedAvailability(provider: Provider): Availability | undefined {
+  const own = healthAvailability(provider);
+  return own !== AVAILABLE || provider.requiredDependencies.length === 0 ? own : undefined;
 }
 
 /** Depth-first search state of a provider being decided. */
@@ -582,8 +592,8 @@ function decideFrom(
       visit.candidate++;
       continue;
     }
-    let availability = healthAvailability(candidate);
-    if (availability === AVAILABLE && candidate.requiredDependencies.length > 0) {
+    let availability = fixedAvailability(candidate);
+    if (availability === undefined) {
       const known = decided.get(candidate);
       const met = visits.get(candidate);
       if (known !== undefined) availability = known;
@@ -637,11 +647,8 @@ function settleCycle(
   index: ProviderIndex,
   decided: Map<Provider, Availability>,
 ): void {
-  const within: AvailabilityCheck = (provider) => {
-    const own = healthAvailability(provider);
-    if (own !== AVAILABLE || provider.requiredDependencies.length === 0) return own;
-    return shown.get(provider) ?? decided.get(provider) ?? UNDECIDED;
-  };
+  const within: AvailabilityCheck = (provider) =>
+    fixedAvailability(provider) ?? shown.get(provider) ?? decided.get(provider) ?? UNDECIDED;
   let grew = shown.size > 1;
   while (grew) {
     grew = false;
