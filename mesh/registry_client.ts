@@ -42,7 +42,7 @@ export class RegistryClient {
       signal,
     });
     const text = await response.text();
-    if (response.status === 401 || response.status === 403 || response.status === 400) {
+    if (refusesToken(response.status) || response.status === 400) {
       throw new RegistryRejection(response.status, text);
     }
     if (!response.ok) {
@@ -66,7 +66,7 @@ export class RegistryClient {
       signal,
     });
     await response.body?.cancel();
-    if (response.status === 401 || response.status === 403) {
+    if (refusesToken(response.status)) {
       throw new RegistryRejection(response.status, "");
     }
     return response.status;
@@ -105,7 +105,7 @@ export class RegistryRejection extends Error {
 }
 
 function rejectionMessage(status: number, body: string): string {
-  if (status === 401 || status === 403) {
+  if (refusesToken(status)) {
     return `refuses this agent's registry token (HTTP ${status}): set MCP_MESH_REGISTRY_TOKEN to the registry's token`;
   }
   let reason = body;
@@ -113,4 +113,9 @@ function rejectionMessage(status: number, body: string): string {
     reason = (JSON.parse(body) as { error?: string }).error ?? body;
   } catch { /* not JSON: the text as it is */ }
   return `rejects this agent's registration (HTTP ${status}): ${reason}`;
+}
+
+/** Whether a registry status refuses the agent's registry token. */
+function refusesToken(status: number): boolean {
+  return status === 401 || status === 403;
 }
